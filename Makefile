@@ -1,0 +1,17 @@
+# Entry points of README "Quick start": each one sets up .venv/ first (tools/setup_env.sh skips what is done).
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+DEMO_CONFIG := configs/demo/spos_shufflenet-tiny_1xb64-10e_mnist5k.py
+
+.PHONY: install test demo
+
+install:
+	PYTHON=$(PYTHON) VENV=$(VENV) bash tools/setup_env.sh
+
+test: install
+	$(PY) -m pytest tests
+
+demo: install
+	$(PY) tools/dataset_converters/prepare_mnist5k.py data/mnist5k
+	$(PY) tools/train.py $(DEMO_CONFIG) --work-dir work_dirs/demo

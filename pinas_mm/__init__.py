@@ -1,0 +1,18 @@
+# Copyright (c) pinas_mm contributors. All rights reserved.
+"""pinas_mm: Pi-NAS (self-supervised one-shot NAS) for mmrazor.
+
+Importing it checks the installed stack, applies the compatibility fixes the OpenMMLab packages need on torch 2.13 /
+numpy 2, and registers pinas_mm's modules (``custom_imports=dict(imports=['pinas_mm'])`` in a config does this).
+"""
+from .utils.check_env import check_dependencies
+
+check_dependencies()
+
+from . import compat  # noqa: E402  (must run before anything imports mmrazor.models)
+
+compat.apply_all()
+
+from . import engine, models  # noqa: E402,F401  (register modules)
+from .version import __version__  # noqa: E402
+
+__all__ = ['__version__']

@@ -1,0 +1,1 @@
+# Copyright (c) pinas_mm contributors. All rights reserved.

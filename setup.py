@@ -1,0 +1,37 @@
+# Copyright (c) pinas_mm contributors. All rights reserved.
+"""Install with `make install` (builds the whole stack in .venv/, see README); `pip install -e .` alone assumes
+torch, torchvision and mmcv with compiled ops are already installed."""
+import re
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+HERE = Path(__file__).parent
+
+
+def parse_requirements(name):
+    """Requirement lines of ``requirements/<name>`` without comments; ``-r`` includes are not used there."""
+    lines = (HERE / 'requirements' / name).read_text().splitlines()
+    return [line.split('#')[0].strip() for line in lines if line.split('#')[0].strip()]
+
+
+def get_version():
+    return re.search(r"__version__ = '(.+)'", (HERE / 'pinas_mm' / 'version.py').read_text()).group(1)
+
+
+# torch and torchvision pins live in build.txt (mmcv is compiled against them) and are runtime requirements too.
+torch_pins = [r for r in parse_requirements('build.txt') if r.startswith('torch')]
+
+setup(
+    name='pinas_mm',
+    version=get_version(),
+    description='Pi-NAS: self-supervised one-shot neural architecture search for mmrazor',
+    long_description=(HERE / 'README.md').read_text(encoding='utf-8'),
+    long_description_content_type='text/markdown',
+    license='Apache License 2.0',
+    packages=find_packages(exclude=('configs', 'tools', 'tests', 'benchmarks')),
+    python_requires='>=3.8',
+    install_requires=torch_pins + parse_requirements('mminstall.txt') + parse_requirements('runtime.txt'),
+    extras_require={'tests': parse_requirements('tests.txt')},
+    zip_safe=False,
+)

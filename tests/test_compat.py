@@ -1,0 +1,93 @@
+# Copyright (c) pinas_mm contributors. All rights reserved.
+"""Each fix in pinas_mm/compat.py, checked by the behaviour it restores."""
+import pickle
+import sys
+
+import pytest
+import torch
+import torch.nn as nn
+import yaml
+
+
+def test_mmrazor_imports_with_quantization_backends_stubbed():
+    import mmrazor.engine  # noqa: F401
+    import mmrazor.models  # noqa: F401
+    from mmrazor.models.algorithms import SPOS  # noqa: F401
+    stub = sys.modules['mmrazor.structures.quantization.backend_config']
+    assert stub.BackendConfigs == {}
+
+
+def test_joblib_dependency_of_mmrazor_is_installed():
+    from mmrazor.models.task_modules.predictor.handler import base_handler
+    assert callable(base_handler.dump)
+
+
+def test_mmcls_names_are_served_by_mmpretrain():
+    from mmcls.datasets.transforms.formatting import PackClsInputs
+    from mmcls.structures import ClsDataSample
+    from mmpretrain.datasets.transforms.formatting import PackInputs
+    from mmpretrain.models import ImageClassifier
+    from mmpretrain.structures import DataSample
+    assert ClsDataSample is DataSample and PackClsInputs is PackInputs
+    # mmrazor's searchable backbones and classifiers are real classes, not import placeholders
+    from mmrazor.models.architectures.backbones.searchable_shufflenet_v2 import SearchableShuffleNetV2
+    from mmrazor.models.architectures.classifiers.image import SearchableImageClassifier
+    from mmpretrain.models.backbones.base_backbone import BaseBackbone
+    assert issubclass(SearchableImageClassifier, ImageClassifier)
+    assert issubclass(SearchableShuffleNetV2, BaseBackbone)
+
+
+class TwoLayerSpace(nn.Module):
+
+    def __init__(self):
+        super().__init__()
+        from mmrazor.models.mutables import OneShotMutableOP
+        conv = dict(type='torch.nn.Conv2d', in_channels=3, out_channels=3, kernel_size=1)
+        self.layer1 = OneShotMutableOP(candidates=dict(conv=conv, identity=dict(type='torch.nn.Identity')))
+        self.layer2 = OneShotMutableOP(candidates=dict(conv=conv, identity=dict(type='torch.nn.Identity')))
+
+
+def test_sampled_choices_are_plain_str_and_survive_candidates_and_export(tmp_path):
+    from mmrazor.models.mutators import NasMutator
+    from mmrazor.structures import convert_fix_subnet, export_fix_subnet
+    from mmrazor.structures.subnet import Candidates
+    model = TwoLayerSpace()
+    mutator = NasMutator()
+    mutator.prepare_from_supernet(model)
+    choices = mutator.sample_choices()
+    assert all(type(choice) is str for choice in choices.values())
+    assert Candidates([choices]).subnets == [choices]  # str(dict) -> eval round trip
+    mutator.set_choices(choices)
+    fix_subnet, _ = export_fix_subnet(model)
+    text = yaml.safe_dump(convert_fix_subnet(fix_subnet))  # as mmrazor saves subnets; safe_dump refuses numpy
+    assert yaml.safe_load(text) == {name: dict(chosen=choice) for name, choice in zip(
+        ('layer1', 'layer2'), choices.values())}
+
+
+def test_mmengine_checkpoints_load_and_only_mmengine_opens_the_allowlist(tmp_path, make_toy_runner):
+    from mmengine.runner.checkpoint import _load_checkpoint
+    make_toy_runner(tmp_path, max_iters=2).train()
+    checkpoint = tmp_path / 'iter_2.pth'
+    loaded = _load_checkpoint(str(checkpoint), map_location='cpu')
+    assert {'meta', 'state_dict', 'optimizer', 'message_hub'} <= set(loaded)
+    # the allowlist is not global: a plain torch.load still refuses non-tensor globals
+    with pytest.raises(pickle.UnpicklingError):
+        torch.load(checkpoint)
+
+
+def test_pytorch_launcher_and_ddp_work_without_gpus(monkeypatch):
+    from mmengine.dist import get_world_size, init_dist
+    from mmengine.model import MMDistributedDataParallel
+    if torch.cuda.is_available():
+        pytest.skip('the fix only applies where torch sees no GPU')
+    for name, value in dict(RANK='0', LOCAL_RANK='0', WORLD_SIZE='1', MASTER_ADDR='127.0.0.1',
+                            MASTER_PORT=str(29400 + torch.randint(0, 500, ()).item())).items():
+        monkeypatch.setenv(name, value)
+    init_dist('pytorch', backend='gloo')
+    try:
+        assert get_world_size() == 1
+        # what mmengine's runner passes when it wraps the model
+        wrapped = MMDistributedDataParallel(module=nn.Linear(2, 1), device_ids=[0], broadcast_buffers=False)
+        assert wrapped.device_ids is None
+    finally:
+        torch.distributed.destroy_process_group()

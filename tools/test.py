@@ -1,0 +1,48 @@
+# Copyright (c) pinas_mm contributors. All rights reserved.
+"""Evaluate a checkpoint with a config's test dataloader and evaluator (mmdet, mmseg, mmpretrain or pinas_mm)."""
+import argparse
+import os
+import os.path as osp
+
+import torch
+from mmengine.config import Config, DictAction
+from mmengine.runner import Runner
+
+import pinas_mm  # noqa: F401  (checks the installed stack, applies compat fixes, registers modules)
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description='Test (evaluate) a model with an mmengine Runner')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--work-dir', help='the dir to save logs and results (default: work_dirs/<config name>)')
+    parser.add_argument('--out', help='dump the raw predictions to this pickle file')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='override config settings')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
+                        help='job launcher (tools/dist_test.sh sets it)')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def main():
+    args = parse_args()
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.launcher != 'none' and not torch.cuda.is_available():
+        cfg.merge_from_dict({'env_cfg.dist_cfg.backend': 'gloo'})  # NCCL needs GPUs
+    cfg.work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
+        './work_dirs', osp.splitext(osp.basename(args.config))[0])
+    cfg.load_from = args.checkpoint
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    runner = Runner.from_cfg(cfg)
+    if args.out:
+        runner.test_evaluator.metrics.append(
+            runner.build_evaluator(dict(type='DumpResults', out_file_path=args.out)).metrics[0])
+    runner.test()
+
+
+if __name__ == '__main__':
+    main()
