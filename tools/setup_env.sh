@@ -41,17 +41,15 @@ else
         cache_args=(--cache-dir "${XDG_CACHE_HOME:-$HOME/.cache}/pip-mmcv-cuda")
     fi
     log="$VENV/mmcv-build.log"
-    step "mmcv $mmcv_version with ops (CUDA ops: $with_cuda); a first build compiles for 15-30 min, log: $log"
+    step "mmcv $mmcv_version with ops (CUDA ops: $with_cuda); the first build compiles for 15-30 min, later ones reuse pip's cache; log: $log"
     # ninja prints "[k/N] <compile command>" per source file: show the counter and the file as progress.
-    MMCV_WITH_OPS=1 MAX_JOBS="${MAX_JOBS:-$(nproc)}" \
+    if ! MMCV_WITH_OPS=1 MAX_JOBS="${MAX_JOBS:-$(nproc)}" \
         "$PY" -m pip install --disable-pip-version-check -v --no-build-isolation "${cache_args[@]}" \
-        "mmcv==$mmcv_version" -c "$REQ/build.txt" >"$log" 2>&1 &
-    pid=$!
-    tail -n +1 -F --pid "$pid" "$log" 2>/dev/null |
+        "mmcv==$mmcv_version" -c "$REQ/build.txt" 2>&1 | tee "$log" |
         awk '/^ *\[[0-9]+\/[0-9]+\]/ && match($0, /[^ \/]+\.(cpp|cu)( |$)/) {
                  printf "    %s %s\n", $1, substr($0, RSTART, RLENGTH); fflush() }
              /Using cached mmcv|Successfully installed mmcv/ { print "    " $0; fflush() }'
-    if ! wait "$pid"; then
+    then
         echo "mmcv build failed; last lines of $log:" >&2
         tail -n 40 "$log" >&2
         exit 1
