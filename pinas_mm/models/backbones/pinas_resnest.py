@@ -1,0 +1,75 @@
+# Copyright (c) pinas_mm contributors. All rights reserved.
+import torch.nn as nn
+from mmpretrain.models.backbones.resnest import Bottleneck
+from mmpretrain.models.backbones.resnet import ResLayer, ResNetV1d
+from mmrazor.models.mutables import OneShotMutableOP
+
+from pinas_mm.registry import MODELS
+from pinas_mm.structures import parse_subnet
+
+
+@MODELS.register_module()
+class PiNASResNeSt(ResNetV1d):
+    """The Pi-NAS search space: a ResNeSt-50-shaped backbone whose every bottleneck chooses a split-attention block.
+
+    Pi-NAS: `Improving Neural Architecture Search by Reducing Supernet Training Consistency Shift
+    <https://arxiv.org/abs/2108.09671>`_ (ICCV 2021).
+
+    Deep stem and avg-down shortcuts as ResNeSt (mmpretrain's ``ResNetV1d``); each of the ``sum(stage_blocks)``
+    layers (16 in the paper's space) is an mmrazor ``OneShotMutableOP`` over mmpretrain's ResNeSt ``Bottleneck``
+    built with each of ``candidates``, written ``(radix, cardinality, bottleneck_width)``. All candidates of a layer
+    share the layer's shortcut. Candidate ``'1'`` everywhere is ResNeSt-50.
+
+    Given ``arch``, the backbone is that fixed subnet instead: each layer is the chosen ``Bottleneck`` itself, so
+    parameter names are those of mmpretrain's ``ResNeSt`` (the all-1 subnet loads ResNeSt-50 checkpoints as they are)
+    and supernet weights map onto it with :func:`pinas_mm.structures.subnet_state_dict`.
+
+    Args:
+        arch (str | list | dict, optional): The fixed subnet: a YAML/JSON path in mmrazor's subnet format, a digit
+            string (``'3333113330011021'``), a list or a dict; see :mod:`pinas_mm.structures.subnet`. ``None``
+            builds the supernet. Default: None.
+        stage_blocks (Sequence[int]): Searchable layers per stage. Default: ``(3, 4, 6, 3)``.
+        candidates (Sequence[tuple]): ``(radix, cardinality, bottleneck_width)`` of each candidate block; candidate
+            ``i`` is named ``str(i)``. Default: the Pi-NAS space ``((1, 1, 64), (2, 1, 64), (1, 2, 42), (2, 2, 40))``.
+        reduction_factor (int): Reduction factor of the split-attention MLP. Default: 4.
+        **kwargs: mmpretrain ``ResNet`` arguments: ``stem_channels`` (64), ``base_channels`` (64; stage widths are
+            ``base_channels * 2**i``), ``strides``, ``dilations`` (DeepLab: ``(1, 2, 1, 1)``, ``(1, 1, 2, 4)``),
+            ``out_indices``, ``frozen_stages``, ``norm_cfg``, ``norm_eval``, ``with_cp``, ``zero_init_residual``,
+            ``drop_path_rate``, ``init_cfg``.
+    """
+    PINAS_CANDIDATES = ((1, 1, 64), (2, 1, 64), (1, 2, 42), (2, 2, 40))
+
+    def __init__(self, arch=None, stage_blocks=(3, 4, 6, 3), candidates=PINAS_CANDIDATES, reduction_factor=4,
+                 **kwargs):
+        self.candidate_settings = {str(i): tuple(setting) for i, setting in enumerate(candidates)}
+        self.reduction_factor = reduction_factor
+        self.layer_names = [f'layer{s + 1}.{b}' for s, blocks in enumerate(stage_blocks) for b in range(blocks)]
+        self.subnet = None if arch is None else parse_subnet(arch, self.layer_names, list(self.candidate_settings))
+        self._layer_indices = iter(range(len(self.layer_names)))  # consumed by _make_layer, in build order
+        depth = 3 * sum(stage_blocks) + 2  # 50 for the paper's space
+        self.arch_settings = {depth: (Bottleneck, tuple(stage_blocks))}
+        kwargs.setdefault('num_stages', len(stage_blocks))
+        super().__init__(depth=depth, **kwargs)
+
+    def make_res_layer(self, **kwargs):
+        """A stage: mmpretrain's ``ResLayer`` builds the avg-down shortcut and calls ``block`` once per layer."""
+        kwargs['block'] = self._make_layer
+        return ResLayer(**kwargs)
+
+    def _make_layer(self, out_channels, expansion, **block_kwargs):
+        """One searchable layer (fixed subnet: its chosen block); ``block_kwargs['downsample']`` is shared."""
+        index = next(self._layer_indices)
+        mid_channels = out_channels // expansion
+
+        def build(choice):
+            radix, cardinality, width = self.candidate_settings[choice]
+            # ResNeSt's group width int(mid * width / 64) * cardinality, at any stage width (DESIGN §2)
+            return Bottleneck(out_channels=out_channels, expansion=expansion, radix=radix, groups=cardinality,
+                              width_per_group=mid_channels * width // 64, base_channels=mid_channels,
+                              reduction_factor=self.reduction_factor, avg_down_stride=True, **block_kwargs)
+
+        if self.subnet is not None:
+            return build(self.subnet[index])
+        layer = OneShotMutableOP(candidates=nn.ModuleDict({choice: build(choice) for choice in self.candidate_settings}))
+        layer.out_channels = out_channels  # read by ResNet to set feat_dim, as from a block
+        return layer

@@ -1,0 +1,124 @@
+# Copyright (c) pinas_mm contributors. All rights reserved.
+"""Subnets of a layer-wise search space: reading the forms users write, checking them, mapping supernet weights.
+
+A subnet chooses, for every searchable layer, one candidate (single-path) or a non-empty set of candidates
+(MixPath multi-path). Accepted forms, all normalised by :func:`parse_subnet` to one entry per layer:
+
+- mmrazor's on-disk form (``export_fix_subnet`` + ``convert_fix_subnet``, a YAML/JSON file or its dict):
+  ``{'layer1.0': {'chosen': '3'}, ...}``; names may carry a model prefix (``architecture.backbone.layer1.0``);
+- a dict ``{layer_name: choice}``;
+- a list with one entry per layer, in order: ``[3, 3, 3, 3, 1, ...]`` (multi-path: ``[[0, 3], [1], ...]``);
+- a string of digits, one per layer: ``'3333113330011021'``, or space-separated, where a token of several digits is
+  a multi-path set: ``'03 1 2 ...'``.
+"""
+import os.path as osp
+import re
+
+from mmengine import fileio
+
+_LAYER_NAME = re.compile(r'(layer\d+\.\d+)$')
+
+
+class SubnetError(ValueError):
+    """A subnet that does not fit the search space; the message names the layer and what was expected."""
+
+
+def load_subnet(subnet):
+    """Read a subnet file (YAML/JSON); other forms are returned unchanged."""
+    if isinstance(subnet, str) and osp.splitext(subnet)[1] in ('.yaml', '.yml', '.json'):
+        if not osp.isfile(subnet):
+            raise FileNotFoundError(f'subnet file {subnet} does not exist')
+        return fileio.load(subnet)
+    return subnet
+
+
+def _entries(subnet, layer_names):
+    """The raw per-layer entries of any accepted form, in ``layer_names`` order."""
+    if isinstance(subnet, str):
+        tokens = subnet.split() if any(c.isspace() for c in subnet.strip()) else list(subnet.strip())
+        subnet = [list(token) if len(token) > 1 else token for token in tokens]
+    if isinstance(subnet, dict):
+        by_layer = {}
+        for name, entry in subnet.items():
+            match = _LAYER_NAME.search(name)
+            if match is None:
+                raise SubnetError(f'subnet entry {name!r} names no searchable layer (expected names like '
+                                  f'{layer_names[0]!r})')
+            by_layer[match.group(1)] = entry.get('chosen') if isinstance(entry, dict) else entry
+        missing = [name for name in layer_names if name not in by_layer]
+        unknown = [name for name in by_layer if name not in layer_names]
+        if missing or unknown:
+            raise SubnetError(f'subnet layers do not match the space ({len(layer_names)} layers '
+                              f'{layer_names[0]}..{layer_names[-1]}): missing {missing}, unknown {unknown}')
+        return [by_layer[name] for name in layer_names]
+    if isinstance(subnet, (list, tuple)):
+        if len(subnet) != len(layer_names):
+            raise SubnetError(f'subnet has {len(subnet)} layers, the space has {len(layer_names)} '
+                              f'({layer_names[0]}..{layer_names[-1]})')
+        return list(subnet)
+    raise SubnetError(f'cannot read a subnet from {type(subnet).__name__}: give a YAML/JSON path, a digit string, '
+                      'a list or a dict')
+
+
+def parse_subnet(subnet, layer_names, choices, multi_path=False):
+    """Normalise any accepted form to a list with one entry per layer of ``layer_names``.
+
+    Each entry is a candidate name from ``choices`` (single-path) or, with ``multi_path``, a sorted tuple of them.
+    Raises :class:`SubnetError` naming the first layer that does not fit.
+    """
+    parsed = []
+    for name, entry in zip(layer_names, _entries(load_subnet(subnet), layer_names)):
+        chosen = entry if isinstance(entry, (list, tuple)) else [entry]
+        chosen = [str(c) for c in chosen]
+        if not chosen:
+            raise SubnetError(f'layer {name}: empty set of candidates; choose at least one of {choices}')
+        if len(chosen) > 1 and not multi_path:
+            raise SubnetError(f'layer {name}: {len(chosen)} candidates {chosen} chosen, but the space is '
+                              'single-path (one candidate per layer)')
+        unknown = [c for c in chosen if c not in choices]
+        if unknown:
+            raise SubnetError(f'layer {name}: unknown candidate {unknown[0]!r}, expected one of {choices}')
+        parsed.append(tuple(sorted(set(chosen))) if multi_path else chosen[0])
+    return parsed
+
+
+def format_subnet(subnet):
+    """The short string form: one digit per layer, multi-path sets as space-separated tokens."""
+    if all(isinstance(entry, str) for entry in subnet):
+        return ''.join(subnet)
+    return ' '.join(''.join(entry) for entry in subnet)
+
+
+def subnet_state_dict(supernet_state_dict, layer_names, subnet, prefix=''):
+    """The weights of a fixed subnet, taken from a supernet's state dict.
+
+    Supernet keys ``{prefix}layerS.B._candidates.{choice}.<param>`` of each chosen candidate become
+    ``layerS.B.<param>`` (single-path) or ``layerS.B._candidates.{choice}.<param>`` (multi-path, several candidates
+    stay); shared keys (stem, shortcuts) keep their names without ``prefix``. Unchosen candidates are dropped.
+    Raises :class:`SubnetError` if a chosen candidate has no weights in ``supernet_state_dict``.
+    """
+    chosen = dict(zip(layer_names, subnet))
+    out = {}
+    for key, value in supernet_state_dict.items():
+        if not key.startswith(prefix):
+            continue
+        key = key[len(prefix):]
+        layer, sep, rest = key.partition('._candidates.')
+        if not sep:
+            out[key] = value
+            continue
+        choice, _, param = rest.partition('.')
+        layer_choice = chosen.get(layer)
+        if layer_choice is None:
+            raise SubnetError(f'supernet weight {prefix}{key} belongs to no layer of the space')
+        if isinstance(layer_choice, str):
+            if choice == layer_choice:
+                out[f'{layer}.{param}'] = value
+        elif choice in layer_choice:
+            out[key] = value
+    for layer, layer_choice in chosen.items():
+        for choice in ([layer_choice] if isinstance(layer_choice, str) else layer_choice):
+            if not any(k.startswith(f'{prefix}{layer}._candidates.{choice}.') for k in supernet_state_dict):
+                raise SubnetError(f'layer {layer}: the supernet weights have no candidate {choice!r} '
+                                  f'(looked for {prefix}{layer}._candidates.{choice}.*)')
+    return out
