@@ -142,3 +142,8 @@ def test_frozen_stages_and_norm_eval_survive_train_mode():
     assert frozen and not any(p.requires_grad for p in frozen)
     assert all(p.requires_grad for p in backbone.layer2.parameters())
     assert not any(m.training for m in backbone.modules() if isinstance(m, torch.nn.BatchNorm2d))
+
+
+def test_too_narrow_space_names_the_layer_and_candidate():
+    with pytest.raises(ValueError, match="layer1.0: candidate '3' .* 5 channels per group at stage width 8"):
+        PiNASResNeSt(stage_blocks=(1, 1, 1, 1), stem_channels=8, base_channels=8)

@@ -89,6 +89,12 @@ def format_subnet(subnet):
     return ' '.join(''.join(entry) for entry in subnet)
 
 
+def dump_subnet(subnet, layer_names, file):
+    """Write a subnet in mmrazor's on-disk format (``{layer: {'chosen': ...}}``), readable by :func:`parse_subnet`."""
+    fileio.dump({name: dict(chosen=list(choice) if isinstance(choice, tuple) else choice)
+                 for name, choice in zip(layer_names, subnet)}, file)
+
+
 def subnet_state_dict(supernet_state_dict, layer_names, subnet, prefix=''):
     """The weights of a fixed subnet, taken from a supernet's state dict.
 

@@ -64,8 +64,13 @@ class PiNASResNeSt(ResNetV1d):
         def build(choice):
             radix, cardinality, width = self.candidate_settings[choice]
             # ResNeSt's group width int(mid * width / 64) * cardinality, at any stage width (DESIGN §2)
+            group_width = mid_channels * width // 64
+            if group_width == 0 or group_width % radix:
+                raise ValueError(f'{self.layer_names[index]}: candidate {choice!r} (radix {radix}, cardinality '
+                                 f'{cardinality}, width {width}) gets {group_width} channels per group at stage '
+                                 f'width {mid_channels}, which radix {radix} does not divide; widen base_channels')
             return Bottleneck(out_channels=out_channels, expansion=expansion, radix=radix, groups=cardinality,
-                              width_per_group=mid_channels * width // 64, base_channels=mid_channels,
+                              width_per_group=group_width, base_channels=mid_channels,
                               reduction_factor=self.reduction_factor, avg_down_stride=True, **block_kwargs)
 
         if self.subnet is not None:

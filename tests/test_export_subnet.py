@@ -1,0 +1,93 @@
+# Copyright (c) pinas_mm contributors. All rights reserved.
+"""tools/export_subnet.py: a supernet checkpoint becomes a standalone backbone that loads as `Pretrained` and computes
+exactly what the supernet path computed."""
+import subprocess
+import sys
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from mmrazor.models.mutables import OneShotMutableOP
+
+from pinas_mm.apis import export_subnet, find_backbone_cfg
+from pinas_mm.models import PiNASResNeSt
+from pinas_mm.registry import MODELS
+from pinas_mm.structures import SubnetError
+
+SMALL = dict(stage_blocks=(1, 2, 1, 1), stem_channels=16, base_channels=16, out_indices=(0, 1, 2, 3))
+SUBNET = '31203'
+
+SUPERNET_CONFIG = f'''
+default_scope = 'mmrazor'
+custom_imports = dict(imports=['pinas_mm'], allow_failed_imports=False)
+model = dict(
+    type='SPOS',
+    architecture=dict(
+        _scope_='mmpretrain', type='ImageClassifier',
+        backbone=dict(_scope_='mmrazor', type='PiNASResNeSt', **{SMALL}),
+        neck=dict(type='GlobalAveragePooling'),
+        head=dict(type='LinearClsHead', num_classes=10, in_channels=512)),
+    mutator=dict(type='NasMutator'))
+'''
+
+
+@pytest.fixture(scope='module')
+def trained_supernet(tmp_path_factory):
+    """An SPOS supernet (random weights, settled BN statistics) saved as a runner would save it."""
+    folder = tmp_path_factory.mktemp('supernet')
+    (folder / 'supernet.py').write_text(SUPERNET_CONFIG)
+    init_default_scope('mmrazor')
+    torch.manual_seed(0)
+    algorithm = MODELS.build(Config.fromfile(folder / 'supernet.py').model)
+    backbone = algorithm.architecture.backbone
+    with torch.no_grad():
+        for _ in range(3):
+            algorithm.mutator.set_choices(algorithm.mutator.sample_choices())
+            backbone(torch.randn(4, 3, 64, 64))
+    torch.save(dict(state_dict=algorithm.state_dict(), meta=dict(epoch=1)), folder / 'epoch_1.pth')
+    for layer, choice in zip([m for m in backbone.modules() if isinstance(m, OneShotMutableOP)], SUBNET):
+        layer.current_choice = choice
+    backbone.eval()
+    return folder, backbone
+
+
+def test_exported_backbone_loads_as_pretrained_and_matches_the_supernet_path(trained_supernet, tmp_path):
+    folder, supernet_backbone = trained_supernet
+    out = tmp_path / 'subnet.pth'
+    result = subprocess.run([sys.executable, 'tools/export_subnet.py', str(folder / 'supernet.py'),
+                             str(folder / 'epoch_1.pth'), '--subnet', SUBNET, '--out', str(out)],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    checkpoint = torch.load(out, weights_only=True)  # only tensors and plain metadata
+    assert checkpoint['meta']['subnet'] == SUBNET and checkpoint['meta']['supernet_prefix'] == 'architecture.backbone.'
+    assert all(key.startswith('backbone.') for key in checkpoint['state_dict'])
+    backbone = PiNASResNeSt(arch=str(tmp_path / 'subnet.yaml'), **SMALL,
+                            init_cfg=dict(type='Pretrained', checkpoint=str(out), prefix='backbone.'))
+    backbone.init_weights()
+    backbone.eval()
+    inputs = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        for a, b in zip(backbone(inputs), supernet_backbone(inputs)):
+            torch.testing.assert_close(a, b, rtol=0, atol=1e-6)
+
+
+def test_checkpoint_of_another_space_is_refused(trained_supernet):
+    folder, _ = trained_supernet
+    state_dict = torch.load(folder / 'epoch_1.pth', weights_only=True)['state_dict']
+    other_space = find_backbone_cfg(Config.fromfile(folder / 'supernet.py').model)
+    other_space.base_channels = 32
+    with pytest.raises(SubnetError, match=r"not a supernet of this config's space(.|\n)*size mismatch for layer1.0"):
+        export_subnet(other_space, state_dict, SUBNET)
+
+
+def test_checkpoint_without_or_with_two_supernets_is_refused(trained_supernet):
+    folder, _ = trained_supernet
+    state_dict = torch.load(folder / 'epoch_1.pth', weights_only=True)['state_dict']
+    backbone_cfg = find_backbone_cfg(Config.fromfile(folder / 'supernet.py').model)
+    with pytest.raises(SubnetError, match='found none'):
+        export_subnet(backbone_cfg, {'fc.weight': torch.zeros(1)}, SUBNET)
+    two = {**state_dict, **{f'teacher.{key}': value for key, value in state_dict.items()}}
+    with pytest.raises(SubnetError, match='found several .*--prefix'):
+        export_subnet(backbone_cfg, two, SUBNET)
+    export_subnet(backbone_cfg, two, SUBNET, prefix='teacher.architecture.backbone.')

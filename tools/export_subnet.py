@@ -1,0 +1,55 @@
+# Copyright (c) pinas_mm contributors. All rights reserved.
+"""Export a subnet of a trained supernet: a standalone backbone checkpoint plus the subnet YAML beside it.
+
+    python tools/export_subnet.py configs/pinas/supernet.py work_dirs/supernet/epoch_100.pth \
+        --subnet work_dirs/search/best_fix_subnet.yaml --out pinas_trans.pth
+
+The checkpoint's keys are ``backbone.*``; load it in mmdet/mmseg/mmpretrain with
+``backbone=dict(type='mmrazor.PiNASResNeSt', arch='pinas_trans.yaml',
+init_cfg=dict(type='Pretrained', checkpoint='pinas_trans.pth', prefix='backbone.'))``.
+"""
+import argparse
+import os
+import os.path as osp
+
+import torch
+from mmengine.config import Config, DictAction
+from mmengine.runner.checkpoint import _load_checkpoint
+
+from pinas_mm.apis import export_subnet, find_backbone_cfg
+from pinas_mm.structures import dump_subnet
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description='Export a subnet of a Pi-NAS supernet as a backbone checkpoint')
+    parser.add_argument('config', help='the supernet config (its backbone settings define the space)')
+    parser.add_argument('checkpoint', help='the trained supernet checkpoint')
+    parser.add_argument('--subnet', required=True,
+                        help='subnet YAML (mmrazor format, e.g. best_fix_subnet.yaml) or digits like 3333113330011021')
+    parser.add_argument('--out', required=True, help='output checkpoint; the subnet YAML is written beside it')
+    parser.add_argument('--prefix', help='key prefix of the supernet backbone in the checkpoint (default: found)')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='override config settings')
+    return parser.parse_args()
+
+
+def main():
+    args = parse_args()
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    supernet = _load_checkpoint(args.checkpoint, map_location='cpu')
+    backbone, checkpoint = export_subnet(find_backbone_cfg(cfg.model), supernet.get('state_dict', supernet),
+                                         args.subnet, args.prefix)
+    checkpoint['meta']['supernet_checkpoint'] = osp.abspath(args.checkpoint)
+    os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
+    yaml_file = osp.splitext(args.out)[0] + '.yaml'
+    dump_subnet(backbone.subnet, backbone.layer_names, yaml_file)
+    tmp_file = f'{args.out}.tmp'
+    torch.save(checkpoint, tmp_file)
+    os.replace(tmp_file, args.out)  # never leave a half-written checkpoint
+    print(f'subnet {checkpoint["meta"]["subnet"]}: {len(checkpoint["state_dict"])} tensors, '
+          f'{sum(p.numel() for p in backbone.parameters()) / 1e6:.2f} M params -> {args.out}, {yaml_file}')
+
+
+if __name__ == '__main__':
+    main()
