@@ -1,2 +1,3 @@
 # Copyright (c) pinas_mm contributors. All rights reserved.
 from .backbones import *  # noqa: F401,F403
+from .mutables import *  # noqa: F401,F403

@@ -5,7 +5,8 @@ from mmpretrain.models.backbones.resnet import ResLayer, ResNetV1d
 from mmrazor.models.mutables import OneShotMutableOP
 
 from pinas_mm.registry import MODELS
-from pinas_mm.structures import parse_subnet
+from pinas_mm.structures import SubnetError, parse_subnet
+from ..mutables import MixPathBottlenecks
 
 
 @MODELS.register_module()
@@ -24,6 +25,9 @@ class PiNASResNeSt(ResNetV1d):
     parameter names are those of mmpretrain's ``ResNeSt`` (the all-1 subnet loads ResNeSt-50 checkpoints as they are)
     and supernet weights map onto it with :func:`pinas_mm.structures.subnet_state_dict`.
 
+    With ``max_paths > 1`` it is a MixPath supernet instead: each layer is a :class:`MixPathBottlenecks` running 1 to
+    ``max_paths`` candidates at once with Shadow BN, and a subnet chooses a set of candidates per layer.
+
     Args:
         arch (str | list | dict, optional): The fixed subnet: a YAML/JSON path in mmrazor's subnet format, a digit
             string (``'3333113330011021'``), a list or a dict; see :mod:`pinas_mm.structures.subnet`. ``None``
@@ -32,6 +36,8 @@ class PiNASResNeSt(ResNetV1d):
         candidates (Sequence[tuple]): ``(radix, cardinality, bottleneck_width)`` of each candidate block; candidate
             ``i`` is named ``str(i)``. Default: the Pi-NAS space ``((1, 1, 64), (2, 1, 64), (1, 2, 42), (2, 2, 40))``.
         reduction_factor (int): Reduction factor of the split-attention MLP. Default: 4.
+        max_paths (int): Most candidates a layer runs at once; 1 is single-path (Pi-NAS, SPOS), more is MixPath.
+            Default: 1.
         **kwargs: mmpretrain ``ResNet`` arguments: ``stem_channels`` (64), ``base_channels`` (64; stage widths are
             ``base_channels * 2**i``), ``strides``, ``dilations`` (DeepLab: ``(1, 2, 1, 1)``, ``(1, 1, 2, 4)``),
             ``out_indices``, ``frozen_stages``, ``norm_cfg``, ``norm_eval``, ``with_cp``, ``zero_init_residual``,
@@ -40,11 +46,20 @@ class PiNASResNeSt(ResNetV1d):
     PINAS_CANDIDATES = ((1, 1, 64), (2, 1, 64), (1, 2, 42), (2, 2, 40))
 
     def __init__(self, arch=None, stage_blocks=(3, 4, 6, 3), candidates=PINAS_CANDIDATES, reduction_factor=4,
-                 **kwargs):
+                 max_paths=1, **kwargs):
         self.candidate_settings = {str(i): tuple(setting) for i, setting in enumerate(candidates)}
+        if not 1 <= max_paths <= len(self.candidate_settings):
+            raise ValueError(f'max_paths must be in 1..{len(self.candidate_settings)} (the candidates), '
+                             f'got {max_paths}')
         self.reduction_factor = reduction_factor
+        self.max_paths = max_paths
         self.layer_names = [f'layer{s + 1}.{b}' for s, blocks in enumerate(stage_blocks) for b in range(blocks)]
-        self.subnet = None if arch is None else parse_subnet(arch, self.layer_names, list(self.candidate_settings))
+        self.subnet = None if arch is None else parse_subnet(arch, self.layer_names, list(self.candidate_settings),
+                                                             multi_path=max_paths > 1)
+        for name, chosen in zip(self.layer_names, self.subnet or []):
+            if max_paths > 1 and len(chosen) > max_paths:
+                raise SubnetError(f'layer {name}: {len(chosen)} candidates {list(chosen)} chosen, '
+                                  f'but max_paths is {max_paths}')
         self._layer_indices = iter(range(len(self.layer_names)))  # consumed by _make_layer, in build order
         depth = 3 * sum(stage_blocks) + 2  # 50 for the paper's space
         self.arch_settings = {depth: (Bottleneck, tuple(stage_blocks))}
@@ -57,7 +72,7 @@ class PiNASResNeSt(ResNetV1d):
         return ResLayer(**kwargs)
 
     def _make_layer(self, out_channels, expansion, **block_kwargs):
-        """One searchable layer (fixed subnet: its chosen block); ``block_kwargs['downsample']`` is shared."""
+        """One searchable layer, or a fixed subnet's chosen block(s); all share the shortcut (``downsample``)."""
         index = next(self._layer_indices)
         mid_channels = out_channels // expansion
 
@@ -73,8 +88,19 @@ class PiNASResNeSt(ResNetV1d):
                               width_per_group=group_width, base_channels=mid_channels,
                               reduction_factor=self.reduction_factor, avg_down_stride=True, **block_kwargs)
 
-        if self.subnet is not None:
-            return build(self.subnet[index])
-        layer = OneShotMutableOP(candidates=nn.ModuleDict({choice: build(choice) for choice in self.candidate_settings}))
-        layer.out_channels = out_channels  # read by ResNet to set feat_dim, as from a block
+        chosen = None if self.subnet is None else self.subnet[index]
+        if self.max_paths == 1:
+            if chosen is not None:
+                return build(chosen)
+            layer = OneShotMutableOP(
+                candidates=nn.ModuleDict({choice: build(choice) for choice in self.candidate_settings}))
+            layer.out_channels = out_channels  # read by ResNet to set feat_dim, as from a block
+            return layer
+        shortcut = block_kwargs.pop('downsample', None)  # applied once by the layer, not by each candidate
+        layer = MixPathBottlenecks(
+            nn.ModuleDict({choice: build(choice) for choice in chosen or self.candidate_settings}),
+            out_channels=out_channels, max_paths=self.max_paths, downsample=shortcut,
+            norm_cfg=block_kwargs['norm_cfg'])
+        if chosen is not None:
+            layer.fix_chosen(chosen)
         return layer
