@@ -2,7 +2,8 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-DEMO_CONFIG := configs/demo/spos_shufflenet-tiny_1xb64-10e_mnist5k.py
+DEMO_CONFIG := configs/demo/spos_pinas-resnest-tiny_1xb64-5e_mnist5k.py
+DEMO_DIR := work_dirs/demo
 
 .PHONY: install test demo
 
@@ -14,4 +15,5 @@ test: install
 
 demo: install
 	$(PY) tools/dataset_converters/prepare_mnist5k.py data/mnist5k
-	$(PY) tools/train.py $(DEMO_CONFIG) --work-dir work_dirs/demo
+	$(PY) tools/train.py $(DEMO_CONFIG) --work-dir $(DEMO_DIR)
+	$(PY) tools/export_subnet.py $(DEMO_CONFIG) $(DEMO_DIR)/epoch_5.pth --subnet 31203 --out $(DEMO_DIR)/subnet_31203.pth

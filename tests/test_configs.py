@@ -19,11 +19,13 @@ def test_mmrazor_scope_is_reachable_from_mmdet_and_mmseg_configs():
     # mmrazor's registries have no lazy-import locations: importing pinas_mm is what fills them
     from mmrazor.models.algorithms import SPOS
     from mmrazor.models.mutables import OneShotMutableOP
+    from pinas_mm.models import PiNASResNeSt
     for scope in ('mmdet', 'mmseg'):
         init_default_scope(scope)
         models = __import__(f'{scope}.registry', fromlist=['MODELS']).MODELS
         assert models.get('mmrazor.SPOS') is SPOS
         assert models.get('mmrazor.OneShotMutableOP') is OneShotMutableOP
+        assert models.get('mmrazor.PiNASResNeSt') is PiNASResNeSt
 
 
 @pytest.mark.parametrize('path', sorted(glob.glob(osp.join(osp.dirname(__file__), '..', 'configs', '**', '*.py'),

@@ -80,7 +80,7 @@ def test_spos_trains_only_the_sampled_path(repo_root):
     from mmrazor.models.mutables import OneShotMutableOP
     from pinas_mm.registry import MODELS
     init_default_scope('mmrazor')
-    cfg = Config.fromfile(f'{repo_root}/configs/demo/spos_shufflenet-tiny_1xb64-10e_mnist5k.py')
+    cfg = Config.fromfile(f'{repo_root}/configs/demo/spos_pinas-resnest-tiny_1xb64-5e_mnist5k.py')
     model = MODELS.build(cfg.model)
     before = {id(p): p.detach().clone() for p in model.parameters()}
     data = dict(inputs=[torch.randint(0, 255, (3, 32, 32), dtype=torch.uint8) for _ in range(2)],
@@ -89,12 +89,13 @@ def test_spos_trains_only_the_sampled_path(repo_root):
     losses = model.train_step(data, optim_wrapper)  # samples a subnet, then one SGD step
     assert torch.isfinite(losses['loss'])
     layers = [m for m in model.modules() if isinstance(m, OneShotMutableOP)]
-    assert len(layers) == 4
+    assert len(layers) == 5
     for layer in layers:
+        sampled = {id(p) for p in layer._candidates[layer.current_choice].parameters()}  # incl. the shared shortcut
         for choice, candidate in layer._candidates.items():
-            changed = [not torch.equal(p, before[id(p)]) for p in candidate.parameters()]
+            changed = [not torch.equal(p, before[id(p)]) for p in candidate.parameters() if id(p) not in sampled]
             if choice == layer.current_choice:
-                assert any(changed), choice
+                assert any(not torch.equal(p, before[id(p)]) for p in candidate.parameters()), choice
             else:  # no gradient, so no update and no weight decay
                 assert not any(changed), choice
 
