@@ -1,0 +1,4 @@
+# Copyright (c) pinas_mm contributors. All rights reserved.
+from .pinas import PiNAS
+
+__all__ = ['PiNAS']

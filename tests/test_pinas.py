@@ -1,0 +1,129 @@
+# Copyright (c) pinas_mm contributors. All rights reserved.
+"""The Pi-NAS algorithm: which view goes through which path and network, what the step may and may not update."""
+import copy
+
+import pytest
+import torch
+import torch.nn.functional as F
+from mmengine.optim import OptimWrapper
+from mmengine.registry import init_default_scope
+from mmpretrain.structures import DataSample
+
+from pinas_mm.models.utils import sample_two_paths, unsampled_parameters
+from pinas_mm.registry import MODELS
+
+BACKBONE = dict(type='PiNASResNeSt', stage_blocks=(1, 2, 1, 1), stem_channels=16, base_channels=16, out_indices=(3, ))
+
+
+def build_pinas(**kwargs):
+    init_default_scope('mmrazor')
+    cfg = dict(type='PiNAS', backbone=dict(BACKBONE, **kwargs.pop('backbone', {})),
+               neck=dict(type='MoCoV2Neck', in_channels=512, hid_channels=64, out_channels=16, with_avg_pool=True),
+               head=dict(type='ContrastiveHead', loss=dict(type='CrossEntropyLoss'), temperature=0.2),
+               queue_len=32, feat_dim=16, **kwargs)
+    torch.manual_seed(0)
+    return MODELS.build(cfg)
+
+
+def batch(num_views=4, size=8):
+    return dict(inputs=[torch.randint(0, 255, (size, 3, 32, 32), dtype=torch.uint8) for _ in range(num_views)],
+                data_samples=[DataSample() for _ in range(size)])
+
+
+def sgd(model):
+    return OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-4))
+
+
+@pytest.mark.parametrize('max_paths', [1, 2])
+def test_the_two_paths_differ_in_every_layer(max_paths):
+    model = build_pinas(backbone=dict(max_paths=max_paths))
+    for _ in range(20):
+        alpha, beta = sample_two_paths(model.student_layers, model.path_generator)
+        for a, b in zip(alpha, beta):
+            a, b = (set(a), set(b)) if max_paths > 1 else ({a}, {b})
+            assert a and b and not a & b
+    alpha, beta = sample_two_paths(model.student_layers, model.path_generator, cross_path=False)
+    assert alpha == beta
+
+
+def test_views_paths_and_networks_are_paired_as_in_the_paper(monkeypatch):
+    model = build_pinas()
+    data = model.data_preprocessor(batch(), True)
+    views = {id(view): index + 1 for index, view in enumerate(data['inputs'])}
+    calls = []
+    encode_query, encode_key = model._encode_query, model._encode_key
+    monkeypatch.setattr(model, '_encode_query', lambda v, p: calls.append(('student', views[id(v)], p))
+                        or encode_query(v, p))
+    monkeypatch.setattr(model, '_encode_key', lambda v, p: calls.append(('teacher', views[id(v)], p))
+                        or encode_key(v, p))
+    model.loss(data['inputs'], data['data_samples'])
+    (_, _, alpha), (_, _, beta) = calls[:2]
+    assert alpha != beta
+    assert calls == [('student', 1, alpha), ('student', 3, beta), ('teacher', 2, beta), ('teacher', 4, alpha)]
+
+
+def test_unsampled_candidates_get_no_gradient_update_or_teacher_update():
+    model = build_pinas()
+    optim_wrapper = sgd(model)
+    model.train_step(batch(), optim_wrapper)  # the teacher's first update copies everything
+    generator_state = model.path_generator.get_state()
+    alpha, beta = sample_two_paths(model.student_layers, model.path_generator)
+    model.path_generator.set_state(generator_state)  # the next step draws exactly these paths
+    unsampled = {id(p) for p in unsampled_parameters(model.student_layers, alpha, beta)}
+    assert unsampled
+    names = [n for n, p in model.named_parameters() if not n.startswith('encoder_k.')]
+    with torch.no_grad():  # student != teacher everywhere, so any teacher update shows
+        for name in names:
+            dict(model.named_parameters())[name].add_(0.01)
+    student_before = {n: p.detach().clone() for n, p in model.named_parameters() if n in names}
+    teacher_before = copy.deepcopy(model.encoder_k.module.state_dict())
+    model.train_step(batch(), optim_wrapper)
+    params = dict(model.named_parameters())
+    teacher_after = model.encoder_k.module.state_dict()
+    for name in names:
+        teacher_name = name.replace('backbone.', '0.', 1).replace('neck.', '1.', 1)
+        moved = not torch.equal(params[name], student_before[name])
+        teacher_moved = not torch.equal(teacher_after[teacher_name], teacher_before[teacher_name])
+        if id(params[name]) in unsampled:
+            assert params[name].grad is None and not moved and not teacher_moved, name  # no decay, no momentum
+        elif name.endswith('weight') and 'downsample.0' not in name:
+            assert moved and teacher_moved, name
+
+
+def test_queue_receives_the_mean_of_both_keys(monkeypatch):
+    model = build_pinas()
+    keys = []
+    encode_key = model._encode_key
+    monkeypatch.setattr(model, '_encode_key', lambda v, p: keys.append(encode_key(v, p)) or keys[-1])
+    data = model.data_preprocessor(batch(), True)
+    losses = model.loss(data['inputs'], data['data_samples'])
+    key_beta, key_alpha = keys
+    torch.testing.assert_close(model.queue[:, :8].T, F.normalize((key_alpha + key_beta) / 2, dim=1))
+    assert int(model.queue_ptr) == 8 and float(losses['queue_fill']) == 8 / 32
+
+
+def test_without_negatives_the_queue_is_untouched_and_the_loss_is_cosine():
+    model = build_pinas(use_negatives=False)
+    queue = model.queue.clone()
+    data = model.data_preprocessor(batch(), True)
+    losses = model.loss(data['inputs'], data['data_samples'])
+    assert torch.equal(model.queue, queue) and 'queue_fill' not in losses
+    assert 0 <= float(losses['loss_alpha_beta']) <= 4
+
+
+def test_path_generator_is_saved_with_the_model_and_restored():
+    model = build_pinas()
+    state = copy.deepcopy(model.state_dict())
+    expected = sample_two_paths(model.student_layers, model.path_generator)
+    other = build_pinas()
+    other.load_state_dict(state)
+    assert sample_two_paths(other.student_layers, other.path_generator) == expected
+
+
+def test_bad_inputs_are_refused_with_what_was_expected():
+    model = build_pinas()
+    data = model.data_preprocessor(batch(num_views=2), True)
+    with pytest.raises(ValueError, match='needs 4 views .*got 2 views'):
+        model.loss(data['inputs'], data['data_samples'])
+    with pytest.raises(TypeError, match='has no searchable layers'):
+        build_pinas(backbone=dict(arch='00000'))
