@@ -134,6 +134,24 @@ def distributed_without_gpus():
     MMDistributedDataParallel.__init__ = ddp_init_on_cpu
 
 
+def hue_shifts_wrap_around():
+    """numpy 2: mmcv's ``adjust_hue`` turns a negative ``hue_factor * 255`` into ``np.uint8``, which numpy 2 refuses
+    (OverflowError), so MoCo-v2's ColorJitter (hue 0.1) crashes. As a numpy float the cast wraps around as numpy 1 did
+    (a shift of -0.1 is +231 of 256)."""
+    import mmcv
+    import mmcv.image
+    from mmcv.image import photometric
+    adjust_hue = photometric.adjust_hue
+    if getattr(adjust_hue, '__wrapped__', None) is not None:
+        return
+
+    @functools.wraps(adjust_hue)
+    def adjust_hue_numpy2(img, hue_factor, backend=None):
+        return adjust_hue(img, np.float64(hue_factor), backend=backend)
+
+    photometric.adjust_hue = mmcv.image.adjust_hue = mmcv.adjust_hue = adjust_hue_numpy2
+
+
 def apply_all():
     """Apply every fix (each is idempotent). The first two must run before anything imports ``mmrazor.models``."""
     stub_mmrazor_quantization_backends()
@@ -141,3 +159,4 @@ def apply_all():
     plain_str_choices()
     load_mmengine_checkpoints_weights_only()
     distributed_without_gpus()
+    hue_shifts_wrap_around()

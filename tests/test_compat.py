@@ -91,3 +91,18 @@ def test_pytorch_launcher_and_ddp_work_without_gpus(monkeypatch):
         assert wrapped.device_ids is None
     finally:
         torch.distributed.destroy_process_group()
+
+
+@pytest.mark.parametrize('backend', ['cv2', 'pillow'])
+def test_negative_hue_shifts_wrap_around_as_in_numpy_1(backend):
+    import mmcv
+    import numpy as np
+    from mmpretrain.datasets.transforms import ColorJitter
+    image = np.random.default_rng(0).integers(0, 255, (8, 8, 3), dtype=np.uint8)
+    # a shift of -0.1 is a shift of +231/256 of the hue circle: the same as numpy 1 computed
+    shifted = mmcv.adjust_hue(image, -0.1, backend=backend)
+    assert not np.array_equal(shifted, image)
+    np.testing.assert_array_equal(shifted, mmcv.adjust_hue(image, np.float64(-0.1), backend=backend))
+    jitter = ColorJitter(hue=0.1, backend=backend)  # MoCo-v2's, draws negative shifts half of the time
+    for _ in range(20):
+        jitter(dict(img=image.copy()))

@@ -73,3 +73,12 @@ def test_dist_train_runs_two_gloo_processes(repo_root, mnist5k, tmp_path):
     assert "dist_cfg: {'backend': 'gloo'}" in log  # tools/train.py switched from NCCL: no GPU here
     assert 'Distributed training: True' in log and 'GPU number: 2' in log  # mmengine's words for world size 2
     assert osp.exists(tmp_path / 'epoch_1.pth')
+
+
+def test_pinas_supernet_trains_without_labels(repo_root, mnist5k, tmp_path):
+    log = run([sys.executable, 'tools/train.py', 'configs/pinas/supernet_mnist5k.py', '--work-dir', str(tmp_path),
+               '--cfg-options', 'train_cfg.max_epochs=1', f'train_dataloader.dataset.data_root={mnist5k}',
+               'train_dataloader.dataset.indices=128', 'train_dataloader.num_workers=0',
+               'train_dataloader.persistent_workers=False'], repo_root)
+    assert 'loss_alpha_beta' in log and 'queue_fill: 0.1250' in log  # 2 steps x 64 keys of a 1,024 queue
+    assert osp.exists(tmp_path / 'epoch_1.pth')
