@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-DEMO_CONFIG := configs/demo/spos_pinas-resnest-tiny_1xb64-5e_mnist5k.py
+DEMO_CONFIG := configs/pinas/spos_supernet_mnist5k.py
 DEMO_DIR := work_dirs/demo
 
 .PHONY: install test demo

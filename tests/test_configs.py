@@ -57,3 +57,14 @@ def test_full_pinas_recipe_builds_the_papers_supernet_and_views(repo_root):
     init_default_scope('mmrazor')
     model = MODELS.build(cfg.model)
     assert len(model.student_layers) == 16 and model.queue.shape == (128, 65536)
+
+
+def test_full_spos_baseline_builds_on_the_same_space(repo_root):
+    from mmengine.runner import Runner  # the runner is what hands the top-level data_preprocessor to the model
+    from pinas_mm.registry import MODELS
+    cfg = Config.fromfile(f'{repo_root}/configs/pinas/spos_supernet.py')
+    init_default_scope('mmrazor')
+    model_cfg = dict(cfg.model, data_preprocessor=cfg.data_preprocessor)
+    model = MODELS.build(model_cfg)
+    assert type(model.data_preprocessor).__name__ == 'ClsDataPreprocessor'
+    assert len(model.mutator.search_groups) == 16 and Runner is not None

@@ -80,7 +80,7 @@ def test_spos_trains_only_the_sampled_path(repo_root):
     from mmrazor.models.mutables import OneShotMutableOP
     from pinas_mm.registry import MODELS
     init_default_scope('mmrazor')
-    cfg = Config.fromfile(f'{repo_root}/configs/demo/spos_pinas-resnest-tiny_1xb64-5e_mnist5k.py')
+    cfg = Config.fromfile(f'{repo_root}/configs/pinas/spos_supernet_mnist5k.py')
     model = MODELS.build(cfg.model)
     before = {id(p): p.detach().clone() for p in model.parameters()}
     data = dict(inputs=[torch.randint(0, 255, (3, 32, 32), dtype=torch.uint8) for _ in range(2)],

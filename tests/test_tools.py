@@ -12,7 +12,7 @@ import pytest
 
 from pinas_mm.datasets import prepare_mnist5k_classification
 
-DEMO_CONFIG = 'configs/demo/spos_pinas-resnest-tiny_1xb64-5e_mnist5k.py'
+DEMO_CONFIG = 'configs/pinas/spos_supernet_mnist5k.py'
 
 
 @pytest.fixture(scope='module')
