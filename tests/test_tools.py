@@ -4,7 +4,6 @@ distributed train with torchrun on 2 CPU processes (gloo)."""
 import json
 import os
 import os.path as osp
-import socket
 import subprocess
 import sys
 
@@ -13,13 +12,6 @@ import pytest
 from pinas_mm.datasets import prepare_mnist5k_classification
 
 DEMO_CONFIG = 'configs/pinas/spos_supernet_mnist5k.py'
-
-
-@pytest.fixture(scope='module')
-def mnist5k(tmp_path_factory):
-    out_dir = str(tmp_path_factory.mktemp('data') / 'mnist5k')
-    prepare_mnist5k_classification(out_dir)
-    return out_dir
 
 
 def test_mnist5k_split_is_stratified_disjoint_and_reused(mnist5k):
@@ -61,15 +53,9 @@ def test_train_then_test(repo_root, mnist5k, tmp_path):
     assert 'accuracy/top1' in log and osp.exists(f'{work_dir}/predictions.pkl')
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return str(sock.getsockname()[1])
-
-
-def test_dist_train_runs_two_gloo_processes(repo_root, mnist5k, tmp_path):
+def test_dist_train_runs_two_gloo_processes(repo_root, mnist5k, tmp_path, free_port):
     log = run(['bash', 'tools/dist_train.sh', DEMO_CONFIG, '2', '--work-dir', str(tmp_path),
-               *short_run_options(mnist5k)], repo_root, PYTHON=sys.executable, PORT=free_port())
+               *short_run_options(mnist5k)], repo_root, PYTHON=sys.executable, PORT=free_port)
     assert "dist_cfg: {'backend': 'gloo'}" in log  # tools/train.py switched from NCCL: no GPU here
     assert 'Distributed training: True' in log and 'GPU number: 2' in log  # mmengine's words for world size 2
     assert osp.exists(tmp_path / 'epoch_1.pth')

@@ -68,10 +68,11 @@ class PiNAS(MoCo):
         self.register_buffer('num_enqueued', torch.zeros((), dtype=torch.long))
 
     def get_extra_state(self):
-        return dict(path_generator=self.path_generator.get_state())
+        # a tensor (not a dict): mmengine broadcasts every state_dict value from rank 0 at start-up
+        return self.path_generator.get_state()
 
     def set_extra_state(self, state):
-        self.path_generator.set_state(state['path_generator'])
+        self.path_generator.set_state(state)
 
     def _encode_query(self, view, path):
         apply_path(self.student_layers, path)
@@ -94,6 +95,7 @@ class PiNAS(MoCo):
             got = f'{len(inputs)} views' if isinstance(inputs, list) else 'one image tensor'
             raise ValueError(f'PiNAS needs 4 views of every image (MultiView with num_views=4), got {got}')
         alpha, beta = sample_two_paths(self.student_layers, self.path_generator, self.cross_path)
+        self.last_paths = alpha, beta  # read by hooks and tests
         query_alpha = self._encode_query(inputs[0], alpha)
         query_beta = self._encode_query(inputs[2], beta)
         student = nn.Sequential(self.backbone, self.neck)
