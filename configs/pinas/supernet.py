@@ -32,6 +32,9 @@ train_dataloader = dict(
     collate_fn=dict(_delete_=True, type='default_collate'),
     dataset=dict(pipeline=train_pipeline))
 
+# refuse, before the first step, a pipeline without 4 views or a queue that is not a multiple of the global batch
+custom_hooks = [dict(type='RNGStateHook'), dict(type='PiNASCheckHook')]
+
 optim_wrapper = dict(type='AmpOptimWrapper', loss_scale='dynamic')  # fp16 on GPUs; drop it to train in fp32
 param_scheduler = [dict(type='CosineAnnealingLR', T_max=100, by_epoch=True, begin=0, end=100)]
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=100)

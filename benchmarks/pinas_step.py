@@ -1,0 +1,303 @@
+# Copyright (c) pinas_mm contributors. All rights reserved.
+"""Time and peak memory of one PiNAS training step vs mmpretrain's MoCo-v2 made symmetric (the same compute).
+
+Four models per setting, all with the same projector (``MoCoV2Neck``), head, queue, optimizer (SGD, momentum 0.9)
+and batch of four uint8 views, each stepped with ``model.train_step`` (preprocessing, 2 student passes with
+backward, 2 teacher passes, teacher EMA update, queue update, optimizer step):
+
+- ``moco``: the baseline, a subclass of mmpretrain's ``MoCo`` on the fixed subnet SUBNET
+  (``PiNASResNeSt(arch=SUBNET)``): q1 = student(v1), q3 = student(v3), k2 = teacher(v2), k4 = teacher(v4) with
+  shuffle-BN, one teacher update per step, loss InfoNCE(q1, k2) + InfoNCE(q3, k4), the queue receives the mean of
+  the two keys. SUBNET is chosen so that its compute matches the average path: among 4096 seeded random paths, the
+  one with the most even candidate counts and, among those, the MACs closest to the expected MACs of a uniformly
+  random path (which is the mean over candidates of the all-one-candidate subnets' MACs).
+- ``pinas``: ``PiNAS`` as it trains (``cross_path=True``): two fresh paths per step that differ in every layer, so
+  the backward, the optimizer and the teacher update touch about twice the layer parameters of one path.
+- ``pinas-same-path``: ``PiNAS(cross_path=False)``: one fresh path per step for both branches, the parameter count
+  per step of one path, as in MoCo.
+- ``pinas-pinned``: ``PiNAS`` with both paths pinned to SUBNET (``sample_two_paths`` patched around its steps):
+  exactly MoCo's compute on the supernet, so its ratio to ``moco`` is the algorithm's own overhead (path switching,
+  the supernet's indirection, the set of unsampled parameters, the masked EMA).
+
+'path MACs / SUBNET' is the mean backbone MACs of the paths a model ran in its timed steps over SUBNET's, for the
+path-sampling models (random paths cost more or less than SUBNET).
+
+- time: the models' steps are interleaved after warm-up, the order rotating every round (ABCD, BCDA, ...), so that
+  drifting machine load hits all alike. Reported: the median per model, the ratio of medians to ``moco``, with the
+  median of the per-round ratios and the ratio of the minima as load-robust cross-checks.
+- memory: each model is built in a fresh subprocess; the resident-set high-water mark (``VmHWM``, reset after
+  building) over two training steps, with the resident set after building. The supernet holds all four candidates
+  of every layer, twice (student and EMA teacher), so its resident set is larger by design; 'step RSS increase'
+  (peak - after build: activations, gradients, optimizer state, workspace) is the step's own memory.
+
+Run: ``python benchmarks/pinas_step.py [--threads 2] [--steps N] [--settings scaled-down full-size]`` (about 4
+minutes on 2 CPU cores); prints a table and writes ``benchmarks/results/pinas_step.{json,md}``.
+``--profile SETTING`` prints instead the top operators of one ``pinas`` and one ``moco`` step (torch.profiler).
+"""
+import argparse
+import contextlib
+import datetime
+import json
+import os
+import os.path as osp
+import statistics
+import subprocess
+import sys
+import time
+from unittest import mock
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmengine import DefaultScope
+from mmengine.optim import OptimWrapper
+from mmengine.registry import init_default_scope
+from mmpretrain.models.selfsup import MoCo
+from mmpretrain.models.utils import batch_shuffle_ddp, batch_unshuffle_ddp
+from mmpretrain.structures import DataSample
+from torch.utils.flop_counter import FlopCounterMode
+
+import pinas_mm.models.algorithms.pinas as pinas_algorithm  # importing pinas_mm checks the stack, registers
+from pinas_mm.models.backbones.pinas_resnest import PiNASResNeSt
+from pinas_mm.models.utils import sample_two_paths
+from pinas_mm.registry import MODELS
+from pinas_mm.structures import format_subnet, parse_subnet
+from supernet_overhead import kib, load_average, machine_info  # benchmarks/ is on sys.path when run as a script
+
+SETTINGS = {
+    'scaled-down': dict(space=dict(stage_blocks=(1, 2, 1, 1), stem_channels=16, base_channels=16), channels=512,
+                        feat_dim=64, queue_len=1024, batch=16, size=64, steps=30, warmup=3),
+    'full-size': dict(space=dict(), channels=2048, feat_dim=128, queue_len=65536, batch=2, size=224, steps=5,
+                      warmup=2),
+}
+KINDS = ('pinas', 'pinas-same-path', 'pinas-pinned', 'moco')
+RESULTS = osp.join(osp.dirname(osp.abspath(__file__)), 'results')
+
+
+class SymmetricMoCo(MoCo):
+    """MoCo-v2 on four views, symmetric: the compute of a PiNAS step on one fixed architecture."""
+
+    def _key(self, view):
+        view, restore_order = batch_shuffle_ddp(view)
+        return batch_unshuffle_ddp(F.normalize(self.encoder_k(view)[0], dim=1), restore_order)
+
+    def _info_nce(self, query, key):
+        positive = torch.einsum('nc,nc->n', query, key).unsqueeze(-1)
+        return self.head.loss(positive, torch.einsum('nc,ck->nk', query, self.queue.clone().detach()))
+
+    def loss(self, inputs, data_samples, **kwargs):
+        q1, q3 = (F.normalize(self.neck(self.backbone(view))[0], dim=1) for view in (inputs[0], inputs[2]))
+        with torch.no_grad():
+            self.encoder_k.update_parameters(nn.Sequential(self.backbone, self.neck))
+            k2, k4 = self._key(inputs[1]), self._key(inputs[3])
+        losses = dict(loss_1_2=self._info_nce(q1, k2), loss_3_4=self._info_nce(q3, k4))
+        self._dequeue_and_enqueue(F.normalize((k2 + k4) / 2, dim=1))
+        return losses
+
+
+def candidate_macs(setting):
+    """Backbone MACs at batch 1: (shared part, {layer: {candidate: MACs}}), from torch's FLOP counter."""
+    supernet = PiNASResNeSt(out_indices=(3, ), **setting['space'])
+    supernet.eval()
+    image = torch.zeros(1, 3, setting['size'], setting['size'])
+    per_layer = {name: {} for name in supernet.layer_names}
+    for choice in supernet.candidate_settings:
+        for name in supernet.layer_names:
+            supernet.get_submodule(name).current_choice = choice
+        with FlopCounterMode(display=False) as counter, torch.no_grad():
+            supernet(image)
+        counts = {module: sum(ops.values()) / 2 for module, ops in counter.get_flop_counts().items()}
+        for name in supernet.layer_names:
+            per_layer[name][choice] = counts.get(f'{type(supernet).__name__}.{name}', 0)
+        shared = counts['Global'] - sum(per_layer[name][choice] for name in supernet.layer_names)
+    return shared, per_layer
+
+
+def path_macs(macs, path):
+    shared, per_layer = macs
+    if isinstance(path, str):  # a subnet's digits
+        path = parse_subnet(path, list(per_layer), list(next(iter(per_layer.values()))))
+    return shared + sum(per_layer[name][choice] for name, choice in zip(per_layer, path))
+
+
+def choose_subnet(macs, samples=4096):
+    """A path of average compute: most even candidate counts, then MACs closest to a random path's expectation."""
+    per_layer = macs[1]
+    choices = sorted(next(iter(per_layer.values())))
+    expected = macs[0] + sum(statistics.fmean(costs.values()) for costs in per_layer.values())
+    draws = torch.randint(len(choices), (samples, len(per_layer)), generator=torch.Generator().manual_seed(0))
+
+    def score(path):
+        counts = [path.count(c) for c in choices]
+        return max(counts) - min(counts), abs(path_macs(macs, path) - expected)
+
+    return format_subnet(min(([choices[i] for i in row] for row in draws.tolist()), key=score)), expected
+
+
+def build(setting, kind, subnet):
+    init_default_scope('mmrazor')
+    torch.manual_seed(0)
+    common = dict(neck=dict(type='MoCoV2Neck', in_channels=setting['channels'], hid_channels=setting['channels'],
+                            out_channels=setting['feat_dim'], with_avg_pool=True),
+                  head=dict(type='ContrastiveHead', loss=dict(type='CrossEntropyLoss'), temperature=0.2),
+                  queue_len=setting['queue_len'], feat_dim=setting['feat_dim'])
+    if kind == 'moco':
+        with DefaultScope.overwrite_default_scope('mmpretrain'):
+            return SymmetricMoCo(PiNASResNeSt(arch=subnet, out_indices=(3, ), **setting['space']), **common)
+    backbone = dict(type='PiNASResNeSt', out_indices=(3, ), **setting['space'])
+    return MODELS.build(dict(type='PiNAS', backbone=backbone, cross_path=kind != 'pinas-same-path', **common))
+
+
+def stepper(setting, kind, model, subnet):
+    """A function doing one training step; it returns the two paths the step ran (None for ``moco``)."""
+    inputs = [torch.randint(0, 256, (setting['batch'], 3, setting['size'], setting['size']), dtype=torch.uint8,
+                            generator=torch.Generator().manual_seed(view)) for view in range(4)]
+    samples = [DataSample() for _ in range(setting['batch'])]
+    optim_wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.03, momentum=0.9, weight_decay=1e-4))
+    pinned = None
+    if kind == 'pinas-pinned':
+        path = parse_subnet(subnet, model.backbone.layer_names, list(model.backbone.candidate_settings))
+        pinned = mock.patch.object(pinas_algorithm, 'sample_two_paths', lambda *args, **kwargs: (path, path))
+
+    def step():
+        paths = None
+        if kind != 'moco':  # the paths the step will draw, from a copy of the model's generator
+            paths = sample_two_paths(model.student_layers, torch.Generator().set_state(
+                model.path_generator.get_state()), model.cross_path) if pinned is None else (path, path)
+        with pinned or contextlib.nullcontext():
+            model.train_step(dict(inputs=list(inputs), data_samples=samples), optim_wrapper)
+        return paths
+
+    return step
+
+
+def time_models(setting, subnet, macs, steps, warmup):
+    models = {kind: build(setting, kind, subnet) for kind in KINDS}
+    steps_of = {kind: stepper(setting, kind, model, subnet) for kind, model in models.items()}
+    times = {kind: [] for kind in KINDS}
+    ran_macs = {kind: [] for kind in KINDS if kind != 'moco'}
+    for round_index in range(warmup + steps):
+        shift = round_index % len(KINDS)
+        for kind in KINDS[shift:] + KINDS[:shift]:
+            start = time.perf_counter()
+            paths = steps_of[kind]()
+            elapsed = time.perf_counter() - start
+            if round_index >= warmup:
+                times[kind].append(elapsed)
+                if paths is not None:
+                    ran_macs[kind].append(statistics.fmean(path_macs(macs, p) for p in paths))
+    subnet_macs = path_macs(macs, subnet)
+    base = times['moco']
+    result = dict(steps=steps, warmup=warmup, per_model={})
+    for kind, model in models.items():
+        own = times[kind]
+        result['per_model'][kind] = dict(
+            params_m=sum(p.numel() for n, p in model.named_parameters() if not n.startswith('encoder_k.')) / 1e6,
+            median_ms=statistics.median(own) * 1e3, min_ms=min(own) * 1e3, times_ms=[t * 1e3 for t in own],
+            ratio_of_medians=statistics.median(own) / statistics.median(base),
+            median_round_ratio=statistics.median(t / b for t, b in zip(own, base)),
+            ratio_of_minima=min(own) / min(base),
+            path_macs_over_subnet=statistics.fmean(ran_macs[kind]) / subnet_macs if kind in ran_macs else 1.0)
+    return result
+
+
+def child_memory(setting_name, kind, subnet, threads):
+    """In this fresh process: RSS after building ``kind``, then its RSS high-water mark over two steps."""
+    torch.set_num_threads(threads)
+    setting = SETTINGS[setting_name]
+    model = build(setting, kind, subnet)
+    step = stepper(setting, kind, model, subnet)
+    built = kib('VmRSS')
+    with open('/proc/self/clear_refs', 'w') as f:
+        f.write('5')  # VmHWM := VmRSS (Linux >= 4.0)
+    step()
+    step()
+    peak = kib('VmHWM')
+    return dict(rss_after_build_mb=built / 1024, peak_rss_mb=peak / 1024, step_increase_mb=(peak - built) / 1024)
+
+
+def memory(setting_name, kind, subnet, threads):
+    command = [sys.executable, __file__, '--threads', str(threads), '--memory-child', setting_name, kind, subnet]
+    return json.loads(subprocess.run(command, capture_output=True, text=True, check=True).stdout.splitlines()[-1])
+
+
+def profile(setting_name, subnet, threads, rows=15):
+    setting = SETTINGS[setting_name]
+    for kind in ('pinas', 'moco'):
+        model = build(setting, kind, subnet)
+        step = stepper(setting, kind, model, subnet)
+        step()
+        step()
+        with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
+            step()
+        print(f'== {setting_name} {kind}: one step, top {rows} operators by self CPU time ({threads} threads)')
+        print(prof.key_averages().table(sort_by='self_cpu_time_total', row_limit=rows))
+
+
+HEADER = ('setting', 'model', 'backbone', 'params M', 'step median ms', 'ratio to moco', 'median round ratio',
+          'ratio of minima', 'path MACs / SUBNET', 'RSS after build MB', 'peak RSS MB (ratio)',
+          'step RSS increase MB (ratio)')
+
+
+def table(results):
+    machine = results['machine']
+    lines = [f"# PiNAS step vs symmetric MoCo-v2, {results['date']}", '',
+             f"{machine['cpu']}, {machine['cpu_count']} CPUs, torch {machine['torch']} with {machine['torch_threads']} "
+             f"threads; load average {machine['load_average_at_start']} at start, {results['load_average_at_end']} "
+             "at end. Ratios are to `moco` (target <= 1.05).", '',
+             '| ' + ' | '.join(HEADER) + ' |', '|' + '---|' * len(HEADER)]
+    for name, r in results['settings'].items():
+        mem_base = r['memory']['moco']
+        for kind, t in r['time']['per_model'].items():
+            m = r['memory'][kind]
+            backbone = f"SUBNET {r['subnet']}" if kind in ('moco', 'pinas-pinned') else 'random paths'
+            cells = [f"{name} ({r['batch']} x {r['size']}x{r['size']})", kind, backbone, f"{t['params_m']:.2f}",
+                     f"{t['median_ms']:.1f}", f"{t['ratio_of_medians']:.3f}", f"{t['median_round_ratio']:.3f}",
+                     f"{t['ratio_of_minima']:.3f}", f"{t['path_macs_over_subnet']:.3f}",
+                     f"{m['rss_after_build_mb']:.0f}",
+                     f"{m['peak_rss_mb']:.0f} ({m['peak_rss_mb'] / mem_base['peak_rss_mb']:.2f})",
+                     f"{m['step_increase_mb']:.0f} ({m['step_increase_mb'] / mem_base['step_increase_mb']:.2f})"]
+            lines.append('| ' + ' | '.join(cells) + ' |')
+    return '\n'.join(lines + ['', results['method']]) + '\n'
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--threads', type=int, default=2, help='torch.set_num_threads (default 2)')
+    parser.add_argument('--steps', type=int, help='timed rounds (default: 30 scaled-down, 5 full-size)')
+    parser.add_argument('--settings', nargs='+', choices=list(SETTINGS), default=list(SETTINGS))
+    parser.add_argument('--profile', choices=list(SETTINGS), help='profile one pinas and one moco step, then exit')
+    parser.add_argument('--memory-child', nargs=3, metavar=('SETTING', 'KIND', 'SUBNET'), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.memory_child:
+        print(json.dumps(child_memory(*args.memory_child, args.threads)))
+        return
+    torch.set_num_threads(args.threads)
+    if args.profile:
+        profile(args.profile, choose_subnet(candidate_macs(SETTINGS[args.profile]))[0], args.threads)
+        return
+    results = dict(date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
+                   machine=machine_info(args.threads), method='\n\n'.join(__doc__.split('\n\n')[1:9]), settings={})
+    for name in args.settings:
+        setting = SETTINGS[name]
+        macs = candidate_macs(setting)
+        subnet, expected = choose_subnet(macs)
+        print(f'{name}: SUBNET {subnet}; timing ...', flush=True)
+        timing = time_models(setting, subnet, macs, args.steps or setting['steps'], setting['warmup'])
+        print(f'{name}: memory (one subprocess per model) ...', flush=True)
+        memory_of = {kind: memory(name, kind, subnet, args.threads) for kind in KINDS}
+        results['settings'][name] = dict(
+            subnet=subnet, subnet_backbone_gmacs=path_macs(macs, subnet) / 1e9, expected_path_gmacs=expected / 1e9,
+            batch=setting['batch'], size=setting['size'], space=setting['space'], time=timing, memory=memory_of)
+    results['load_average_at_end'] = load_average()
+    os.makedirs(RESULTS, exist_ok=True)
+    with open(osp.join(RESULTS, 'pinas_step.json'), 'w') as f:
+        json.dump(results, f, indent=2)
+    text = table(results)
+    with open(osp.join(RESULTS, 'pinas_step.md'), 'w') as f:
+        f.write(text)
+    print(text)
+
+
+if __name__ == '__main__':
+    main()

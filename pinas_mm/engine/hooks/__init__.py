@@ -1,0 +1,5 @@
+# Copyright (c) pinas_mm contributors. All rights reserved.
+from .pinas_check_hook import PiNASCheckHook
+from .rng_state_hook import RNGStateHook
+
+__all__ = ['PiNASCheckHook', 'RNGStateHook']
