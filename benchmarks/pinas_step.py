@@ -277,7 +277,7 @@ def main():
         profile(args.profile, choose_subnet(candidate_macs(SETTINGS[args.profile]))[0], args.threads)
         return
     results = dict(date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
-                   machine=machine_info(args.threads), method='\n\n'.join(__doc__.split('\n\n')[1:9]), settings={})
+                   machine=machine_info(args.threads), method='\n\n'.join(__doc__.split('\n\n')[1:5]), settings={})
     for name in args.settings:
         setting = SETTINGS[name]
         macs = candidate_macs(setting)

@@ -67,4 +67,5 @@ def test_pinas_supernet_trains_without_labels(repo_root, mnist5k, tmp_path):
                'train_dataloader.dataset.indices=128', 'train_dataloader.num_workers=0',
                'train_dataloader.persistent_workers=False'], repo_root)
     assert 'loss_alpha_beta' in log and 'queue_fill: 0.1250' in log  # 2 steps x 64 keys of a 1,024 queue
+    assert 'teacher_momentum: 0.9990' in log and 'eta:' in log
     assert osp.exists(tmp_path / 'epoch_1.pth')

@@ -104,7 +104,8 @@ class PiNAS(MoCo):
         key_beta = self._encode_key(inputs[1], beta)
         key_alpha = self._encode_key(inputs[3], alpha)
         losses = dict(loss_alpha_beta=self._contrast(query_alpha, key_beta),
-                      loss_beta_alpha=self._contrast(query_beta, key_alpha))
+                      loss_beta_alpha=self._contrast(query_beta, key_alpha),
+                      teacher_momentum=query_alpha.new_tensor(1 - self.encoder_k.momentum))  # logged: the paper's m
         if self.use_negatives:
             self._dequeue_and_enqueue(F.normalize((key_alpha + key_beta) / 2, dim=1))
             self.num_enqueued += key_alpha.shape[0] * get_world_size()  # the queue takes every rank's keys
