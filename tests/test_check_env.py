@@ -48,27 +48,25 @@ def test_every_missing_or_wrong_toolbox_is_listed_at_once(monkeypatch):
     assert 'mmrazor 1.1.0 is installed, need mmrazor==1.0.0' in message
 
 
-def test_mmcv_without_compiled_ops_is_reported(monkeypatch):
+def fail_import(monkeypatch, module, error):
+    """Make ``importlib.import_module(module)`` raise ``error`` inside check_env."""
     real_import = importlib.import_module
 
     def import_module(name, *args):
-        if name == 'mmcv._ext':
-            raise ImportError('libmmcv_ext.so: cannot open shared object file')
+        if name == module:
+            raise error
         return real_import(name, *args)
 
     monkeypatch.setattr(check_env.importlib, 'import_module', import_module)
+
+
+def test_mmcv_without_compiled_ops_is_reported(monkeypatch):
+    fail_import(monkeypatch, 'mmcv._ext', ImportError('libmmcv_ext.so: cannot open shared object file'))
     with pytest.raises(DependencyError, match='mmcv has no compiled ops .*MMCV_WITH_OPS=1'):
         check_dependencies()
 
 
 def test_torchvision_that_cannot_load_is_reported(monkeypatch):
-    real_import = importlib.import_module
-
-    def import_module(name, *args):
-        if name == 'torchvision':
-            raise RuntimeError('operator torchvision::nms does not exist')
-        return real_import(name, *args)
-
-    monkeypatch.setattr(check_env.importlib, 'import_module', import_module)
+    fail_import(monkeypatch, 'torchvision', RuntimeError('operator torchvision::nms does not exist'))
     with pytest.raises(DependencyError, match='torchvision cannot load .*not the CPU-only "\\+cpu" wheel'):
         check_dependencies()
