@@ -12,7 +12,7 @@ from . import compat  # noqa: E402  (must run before anything imports mmrazor.mo
 
 compat.apply_all()
 
-from . import engine, models  # noqa: E402,F401  (register modules)
+from . import engine, fileio, models  # noqa: E402,F401  (register modules; fileio: atomic checkpoint writes)
 from .version import __version__  # noqa: E402
 
 __all__ = ['__version__']
