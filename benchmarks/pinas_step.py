@@ -26,13 +26,15 @@ path-sampling models (random paths cost more or less than SUBNET).
   drifting machine load hits all alike. Reported: the median per model, the ratio of medians to ``moco``, with the
   median of the per-round ratios and the ratio of the minima as load-robust cross-checks.
 - memory: each model is built in a fresh subprocess; the resident-set high-water mark (``VmHWM``, reset after
-  building) over two training steps, with the resident set after building. The supernet holds all four candidates
+  building) over four training steps, with the resident set after building. The supernet holds all four candidates
   of every layer, twice (student and EMA teacher), so its resident set is larger by design; 'step RSS increase'
-  (peak - after build: activations, gradients, optimizer state, workspace) is the step's own memory.
+  (peak - after build: activations, gradients, optimizer state, workspace) is the step's own memory. SGD keeps a
+  momentum buffer for every parameter that has had a gradient: after four steps a path-sampling model has them for
+  most candidates (about 15/16 with two paths a step), close to a long run's optimizer state.
 
-Run: ``python benchmarks/pinas_step.py [--threads 2] [--steps N] [--settings scaled-down full-size]`` (about 4
+Run: ``python benchmarks/pinas_step.py [--threads 2] [--steps N] [--settings scaled-down full-size]`` (about 4.5
 minutes on 2 CPU cores); prints a table and writes ``benchmarks/results/pinas_step.{json,md}``.
-``--profile SETTING`` prints instead the top operators of one ``pinas`` and one ``moco`` step (torch.profiler).
+``--profile SETTING`` prints instead the top operators of one step of each model (torch.profiler).
 """
 import argparse
 import contextlib
@@ -66,8 +68,8 @@ from supernet_overhead import kib, load_average, machine_info  # benchmarks/ is 
 
 SETTINGS = {
     'scaled-down': dict(space=dict(stage_blocks=(1, 2, 1, 1), stem_channels=16, base_channels=16), channels=512,
-                        feat_dim=64, queue_len=1024, batch=16, size=64, steps=30, warmup=3),
-    'full-size': dict(space=dict(), channels=2048, feat_dim=128, queue_len=65536, batch=2, size=224, steps=5,
+                        feat_dim=64, queue_len=1024, batch=16, size=64, steps=40, warmup=5),
+    'full-size': dict(space=dict(), channels=2048, feat_dim=128, queue_len=65536, batch=2, size=224, steps=10,
                       warmup=2),
 }
 KINDS = ('pinas', 'pinas-same-path', 'pinas-pinned', 'moco')
@@ -188,7 +190,9 @@ def time_models(setting, subnet, macs, steps, warmup):
                     ran_macs[kind].append(statistics.fmean(path_macs(macs, p) for p in paths))
     subnet_macs = path_macs(macs, subnet)
     base = times['moco']
-    result = dict(steps=steps, warmup=warmup, per_model={})
+    quartiles = statistics.quantiles(base, n=4)
+    result = dict(steps=steps, warmup=warmup, moco_spread=(quartiles[2] - quartiles[0]) / statistics.median(base),
+                  per_model={})
     for kind, model in models.items():
         own = times[kind]
         result['per_model'][kind] = dict(
@@ -201,8 +205,8 @@ def time_models(setting, subnet, macs, steps, warmup):
     return result
 
 
-def child_memory(setting_name, kind, subnet, threads):
-    """In this fresh process: RSS after building ``kind``, then its RSS high-water mark over two steps."""
+def child_memory(setting_name, kind, subnet, threads, steps=4):
+    """In this fresh process: RSS after building ``kind``, then its RSS high-water mark over ``steps`` steps."""
     torch.set_num_threads(threads)
     setting = SETTINGS[setting_name]
     model = build(setting, kind, subnet)
@@ -210,8 +214,8 @@ def child_memory(setting_name, kind, subnet, threads):
     built = kib('VmRSS')
     with open('/proc/self/clear_refs', 'w') as f:
         f.write('5')  # VmHWM := VmRSS (Linux >= 4.0)
-    step()
-    step()
+    for _ in range(steps):
+        step()
     peak = kib('VmHWM')
     return dict(rss_after_build_mb=built / 1024, peak_rss_mb=peak / 1024, step_increase_mb=(peak - built) / 1024)
 
@@ -221,13 +225,13 @@ def memory(setting_name, kind, subnet, threads):
     return json.loads(subprocess.run(command, capture_output=True, text=True, check=True).stdout.splitlines()[-1])
 
 
-def profile(setting_name, subnet, threads, rows=15):
+def profile(setting_name, subnet, threads, rows=15, warmup=4):
     setting = SETTINGS[setting_name]
-    for kind in ('pinas', 'moco'):
+    for kind in KINDS:
         model = build(setting, kind, subnet)
         step = stepper(setting, kind, model, subnet)
-        step()
-        step()
+        for _ in range(warmup):
+            step()
         with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
             step()
         print(f'== {setting_name} {kind}: one step, top {rows} operators by self CPU time ({threads} threads)')
@@ -258,15 +262,19 @@ def table(results):
                      f"{m['peak_rss_mb']:.0f} ({m['peak_rss_mb'] / mem_base['peak_rss_mb']:.2f})",
                      f"{m['step_increase_mb']:.0f} ({m['step_increase_mb'] / mem_base['step_increase_mb']:.2f})"]
             lines.append('| ' + ' | '.join(cells) + ' |')
+    lines.append('')
+    lines += [f"Noise, {name}: `moco`'s own step times spread by {r['time']['moco_spread']:.1%} (interquartile range / "
+              "median); ratio differences within that are not resolved, and under machine load the ratio of minima "
+              "is the steadiest estimate." for name, r in results['settings'].items()]
     return '\n'.join(lines + ['', results['method']]) + '\n'
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--threads', type=int, default=2, help='torch.set_num_threads (default 2)')
-    parser.add_argument('--steps', type=int, help='timed rounds (default: 30 scaled-down, 5 full-size)')
+    parser.add_argument('--steps', type=int, help='timed rounds (default: 40 scaled-down, 10 full-size)')
     parser.add_argument('--settings', nargs='+', choices=list(SETTINGS), default=list(SETTINGS))
-    parser.add_argument('--profile', choices=list(SETTINGS), help='profile one pinas and one moco step, then exit')
+    parser.add_argument('--profile', choices=list(SETTINGS), help='profile one step of each model, then exit')
     parser.add_argument('--memory-child', nargs=3, metavar=('SETTING', 'KIND', 'SUBNET'), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_child:
