@@ -60,11 +60,11 @@ def _entries(subnet, layer_names):
                       'a list or a dict')
 
 
-def parse_subnet(subnet, layer_names, choices, multi_path=False):
+def parse_subnet(subnet, layer_names, choices, max_paths=1):
     """Normalise any accepted form to a list with one entry per layer of ``layer_names``.
 
-    Each entry is a candidate name from ``choices`` (single-path) or, with ``multi_path``, a sorted tuple of them.
-    Raises :class:`SubnetError` naming the first layer that does not fit.
+    Each entry is a candidate name from ``choices`` (``max_paths=1``, single-path) or, for a MixPath space, a sorted
+    tuple of 1 to ``max_paths`` of them. Raises :class:`SubnetError` naming the first layer that does not fit.
     """
     parsed = []
     for name, entry in zip(layer_names, _entries(load_subnet(subnet), layer_names)):
@@ -72,13 +72,14 @@ def parse_subnet(subnet, layer_names, choices, multi_path=False):
         chosen = [str(c) for c in chosen]
         if not chosen:
             raise SubnetError(f'layer {name}: empty set of candidates; choose at least one of {choices}')
-        if len(chosen) > 1 and not multi_path:
-            raise SubnetError(f'layer {name}: {len(chosen)} candidates {chosen} chosen, but the space is '
-                              'single-path (one candidate per layer)')
+        if len(chosen) > max_paths:
+            space = 'the space is single-path (one candidate per layer)' if max_paths == 1 else \
+                f'max_paths is {max_paths}'
+            raise SubnetError(f'layer {name}: {len(chosen)} candidates {chosen} chosen, but {space}')
         unknown = [c for c in chosen if c not in choices]
         if unknown:
             raise SubnetError(f'layer {name}: unknown candidate {unknown[0]!r}, expected one of {choices}')
-        parsed.append(tuple(sorted(set(chosen))) if multi_path else chosen[0])
+        parsed.append(tuple(sorted(set(chosen))) if max_paths > 1 else chosen[0])
     return parsed
 
 

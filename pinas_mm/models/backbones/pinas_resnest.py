@@ -5,7 +5,7 @@ from mmpretrain.models.backbones.resnet import ResLayer, ResNetV1d
 from mmrazor.models.mutables import OneShotMutableOP
 
 from pinas_mm.registry import MODELS
-from pinas_mm.structures import SubnetError, parse_subnet
+from pinas_mm.structures import parse_subnet
 from ..mutables import MixPathBottlenecks
 
 
@@ -55,11 +55,7 @@ class PiNASResNeSt(ResNetV1d):
         self.max_paths = max_paths
         self.layer_names = [f'layer{s + 1}.{b}' for s, blocks in enumerate(stage_blocks) for b in range(blocks)]
         self.subnet = None if arch is None else parse_subnet(arch, self.layer_names, list(self.candidate_settings),
-                                                             multi_path=max_paths > 1)
-        for name, chosen in zip(self.layer_names, self.subnet or []):
-            if max_paths > 1 and len(chosen) > max_paths:
-                raise SubnetError(f'layer {name}: {len(chosen)} candidates {list(chosen)} chosen, '
-                                  f'but max_paths is {max_paths}')
+                                                             max_paths)
         self._layer_indices = iter(range(len(self.layer_names)))  # consumed by _make_layer, in build order
         depth = 3 * sum(stage_blocks) + 2  # 50 for the paper's space
         self.arch_settings = {depth: (Bottleneck, tuple(stage_blocks))}
