@@ -4,11 +4,10 @@ import argparse
 import os
 import os.path as osp
 
-import torch
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
-import pinas_mm  # noqa: F401  (checks the installed stack, applies compat fixes, registers modules)
+from pinas_mm.utils.launcher import setup_launcher  # importing pinas_mm checks the stack, registers modules
 
 
 def parse_args():
@@ -29,9 +28,7 @@ def parse_args():
 def main():
     args = parse_args()
     cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.launcher != 'none' and not torch.cuda.is_available():
-        cfg.merge_from_dict({'env_cfg.dist_cfg.backend': 'gloo'})  # NCCL needs GPUs
+    setup_launcher(cfg, args.launcher)
     cfg.work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
         './work_dirs', osp.splitext(osp.basename(args.config))[0])
     cfg.load_from = args.checkpoint

@@ -4,11 +4,10 @@ import argparse
 import os
 import os.path as osp
 
-import torch
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
-import pinas_mm  # noqa: F401  (checks the installed stack, applies compat fixes, registers modules)
+from pinas_mm.utils.launcher import setup_launcher  # importing pinas_mm checks the stack, registers modules
 
 
 def parse_args():
@@ -33,9 +32,7 @@ def parse_args():
 
 def merge_args(cfg, args):
     """Apply the command-line arguments to the config; --cfg-options come last and win."""
-    cfg.launcher = args.launcher
-    if args.launcher != 'none' and not torch.cuda.is_available():
-        cfg.merge_from_dict({'env_cfg.dist_cfg.backend': 'gloo'})  # NCCL needs GPUs
+    setup_launcher(cfg, args.launcher)
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir') is None:
