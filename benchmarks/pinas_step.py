@@ -40,7 +40,6 @@ import argparse
 import contextlib
 import datetime
 import json
-import os
 import os.path as osp
 import statistics
 import subprocess
@@ -64,7 +63,7 @@ from pinas_mm.models.backbones.pinas_resnest import PiNASResNeSt
 from pinas_mm.models.utils import sample_two_paths
 from pinas_mm.registry import MODELS
 from pinas_mm.structures import format_subnet, parse_subnet
-from supernet_overhead import kib, load_average, machine_info  # benchmarks/ is on sys.path when run as a script
+from supernet_overhead import kib, machine_info, save_results  # benchmarks/ is on sys.path when run as a script
 
 SETTINGS = {
     'scaled-down': dict(space=dict(stage_blocks=(1, 2, 1, 1), stem_channels=16, base_channels=16), channels=512,
@@ -73,7 +72,6 @@ SETTINGS = {
                       warmup=2),
 }
 KINDS = ('pinas', 'pinas-same-path', 'pinas-pinned', 'moco')
-RESULTS = osp.join(osp.dirname(osp.abspath(__file__)), 'results')
 
 
 class SymmetricMoCo(MoCo):
@@ -297,14 +295,7 @@ def main():
         results['settings'][name] = dict(
             subnet=subnet, subnet_backbone_gmacs=path_macs(macs, subnet) / 1e9, expected_path_gmacs=expected / 1e9,
             batch=setting['batch'], size=setting['size'], space=setting['space'], time=timing, memory=memory_of)
-    results['load_average_at_end'] = load_average()
-    os.makedirs(RESULTS, exist_ok=True)
-    with open(osp.join(RESULTS, 'pinas_step.json'), 'w') as f:
-        json.dump(results, f, indent=2)
-    text = table(results)
-    with open(osp.join(RESULTS, 'pinas_step.md'), 'w') as f:
-        f.write(text)
-    print(text)
+    save_results('pinas_step', results, table(results))
 
 
 if __name__ == '__main__':

@@ -182,12 +182,16 @@ def main():
         memory = {kind: memory_in_subprocess(name, kind, args.threads) for kind in ('supernet', 'fixed')}
         results['settings'][name] = dict(subnet=setting['subnet'], batch=setting['batch'], size=setting['size'],
                                          space=setting['space'], time=timing, memory=memory)
+    save_results('supernet_overhead', results, markdown(results))
+
+
+def save_results(name, results, table):
+    """Record the load at the end, write results/<name>.json and results/<name>.md, and print the table."""
     results['load_average_at_end'] = load_average()
     os.makedirs(RESULTS, exist_ok=True)
-    with open(osp.join(RESULTS, 'supernet_overhead.json'), 'w') as f:
+    with open(osp.join(RESULTS, f'{name}.json'), 'w') as f:
         json.dump(results, f, indent=2)
-    table = markdown(results)
-    with open(osp.join(RESULTS, 'supernet_overhead.md'), 'w') as f:
+    with open(osp.join(RESULTS, f'{name}.md'), 'w') as f:
         f.write(table)
     print(table)
 
