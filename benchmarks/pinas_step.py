@@ -40,7 +40,6 @@ import argparse
 import contextlib
 import datetime
 import json
-import os.path as osp
 import statistics
 import subprocess
 import sys
