@@ -2,3 +2,4 @@
 from .algorithms import *  # noqa: F401,F403
 from .backbones import *  # noqa: F401,F403
 from .mutables import *  # noqa: F401,F403
+from .task_modules import *  # noqa: F401,F403

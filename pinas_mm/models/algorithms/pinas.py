@@ -84,7 +84,9 @@ class PiNAS(MoCo):
         view, restore_order = batch_shuffle_ddp(view)  # shuffle-BN: no batch statistics shared with the query
         return batch_unshuffle_ddp(F.normalize(self.encoder_k(view)[0], dim=1), restore_order)
 
-    def _contrast(self, query, key):
+    def contrastive_loss(self, query, key):
+        """InfoNCE of normalised queries against their keys and the queue (or the cosine loss without negatives);
+        also the search's label-free score."""
         positive = torch.einsum('nc,nc->n', query, key).unsqueeze(-1)
         if not self.use_negatives:
             return (2 - 2 * positive).mean()
@@ -103,8 +105,8 @@ class PiNAS(MoCo):
         self.encoder_k.update_parameters(student, {n for n, p in student.named_parameters() if id(p) in unsampled})
         key_beta = self._encode_key(inputs[1], beta)
         key_alpha = self._encode_key(inputs[3], alpha)
-        losses = dict(loss_alpha_beta=self._contrast(query_alpha, key_beta),
-                      loss_beta_alpha=self._contrast(query_beta, key_alpha),
+        losses = dict(loss_alpha_beta=self.contrastive_loss(query_alpha, key_beta),
+                      loss_beta_alpha=self.contrastive_loss(query_beta, key_alpha),
                       teacher_momentum=query_alpha.new_tensor(1 - self.encoder_k.momentum))  # logged: the paper's m
         if self.use_negatives:
             self._dequeue_and_enqueue(F.normalize((key_alpha + key_beta) / 2, dim=1))

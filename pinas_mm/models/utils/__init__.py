@@ -1,5 +1,9 @@
 # Copyright (c) pinas_mm contributors. All rights reserved.
-from .paths import apply_path, sample_two_paths, searchable_layers, unsampled_parameters
+from .bn_calibration import recalibrated_bn
+from .paths import apply_path, layer_choices, sample_two_paths, searchable_layers, unsampled_parameters
 from .sampled_path_ema import SampledPathEMA
 
-__all__ = ['SampledPathEMA', 'apply_path', 'sample_two_paths', 'searchable_layers', 'unsampled_parameters']
+__all__ = [
+    'SampledPathEMA', 'apply_path', 'layer_choices', 'recalibrated_bn', 'sample_two_paths', 'searchable_layers',
+    'unsampled_parameters'
+]

@@ -1,5 +1,7 @@
 # Copyright (c) pinas_mm contributors. All rights reserved.
 """Paths through a supernet: one choice (single-path) or a set of choices (MixPath) per searchable layer."""
+import itertools
+
 import torch
 from mmrazor.models.mutables import OneShotMutableOP
 
@@ -9,6 +11,14 @@ from ..mutables import MixPathBottlenecks
 def searchable_layers(model):
     """The supernet's searchable layers, in model order (the same order in a deep copy of it)."""
     return [m for m in model.modules() if isinstance(m, OneShotMutableOP) and not m.is_fixed]
+
+
+def layer_choices(layer):
+    """Every value ``layer.current_choice`` can take: its candidate names, or for a MixPath layer every sorted set of
+    1 to ``max_paths`` of them."""
+    if not isinstance(layer, MixPathBottlenecks):
+        return list(layer.choices)
+    return [combo for size in range(1, layer.max_paths + 1) for combo in itertools.combinations(layer.choices, size)]
 
 
 def _layer_path_pair(layer, generator, cross_path):

@@ -1,0 +1,4 @@
+# Copyright (c) pinas_mm contributors. All rights reserved.
+from .search_loop import PiNASSearchLoop
+
+__all__ = ['PiNASSearchLoop']
