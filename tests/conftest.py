@@ -9,7 +9,7 @@ import pinas_mm  # noqa: F401  (environment check, compat fixes, registration: w
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
-@pytest.fixture
+@pytest.fixture(scope='session')
 def repo_root():
     return REPO_ROOT
 
@@ -78,3 +78,32 @@ def make_toy_runner():
             default_scope='mmrazor')
 
     return make
+
+
+def build_from_config(config, **options):
+    """Build ``config``'s model (seeded, in the mmrazor scope) with ``--cfg-options``-style overrides."""
+    import torch
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+
+    from pinas_mm.registry import MODELS
+    cfg = Config.fromfile(osp.join(REPO_ROOT, config))
+    cfg.merge_from_dict(options)
+    init_default_scope('mmrazor')
+    torch.manual_seed(0)
+    return MODELS.build(cfg.model)
+
+
+@pytest.fixture
+def pinas_model():
+    """The scaled-down Pi-NAS supernet of configs/pinas/supernet_mnist5k.py, freshly initialised."""
+    return build_from_config('configs/pinas/supernet_mnist5k.py')
+
+
+@pytest.fixture(scope='session')
+def pinas_checkpoint(tmp_path_factory):
+    """A checkpoint of the scaled-down Pi-NAS supernet (untrained: the search's mechanics do not need training)."""
+    import torch
+    path = tmp_path_factory.mktemp('supernet') / 'supernet.pth'
+    torch.save(dict(state_dict=build_from_config('configs/pinas/supernet_mnist5k.py').state_dict(), meta={}), path)
+    return str(path)

@@ -133,27 +133,38 @@ class PiNASSearchLoop(EvolutionSearchLoop):
         self.score_cache, self.records = {}, []
 
     # ---- start-up -------------------------------------------------------------------------------------------
-    def _check_checkpoint(self):
-        """Refuse a search without supernet weights, or with a checkpoint of another model or space."""
-        load_from = self.runner.cfg.get('load_from')
-        if not load_from:
+    def _load_supernet(self, resumed):
+        """Load the supernet strictly: ``load_from``, or when resuming the checkpoint the search started from.
+
+        mmengine's ``load_from`` loads leniently, and ``--resume`` clears it; this refuses a search without supernet
+        weights, or with a checkpoint of another model or space.
+        """
+        path = self.runner.cfg.get('load_from') or (resumed or {}).get('supernet')
+        if not path:
             raise ValueError('the search needs a trained supernet: set load_from in the config or pass '
                              '--cfg-options load_from=<supernet checkpoint>')
-        state_dict = _load_checkpoint(load_from, map_location='cpu')
+        if resumed and osp.abspath(path) != osp.abspath(resumed['supernet']):
+            raise ValueError(f'the search to resume started from {resumed["supernet"]}, not {path}')
+        state_dict = _load_checkpoint(path, map_location='cpu')
         state_dict = state_dict.get('state_dict', state_dict)
         expected = self.model.state_dict()
         missing = [key for key in expected if key not in state_dict]
+        unexpected = [key for key in state_dict if key not in expected]
         mismatched = [(key, tuple(state_dict[key].shape), tuple(value.shape)) for key, value in expected.items()
                       if key in state_dict and hasattr(value, 'shape') and state_dict[key].shape != value.shape]
-        if missing or mismatched:
+        if missing or unexpected or mismatched:
             problems = []
             if missing:
                 problems.append(f'{len(missing)} of its weights are missing, e.g. {missing[:3]}')
+            if unexpected:
+                problems.append(f'{len(unexpected)} are not in the model, e.g. {unexpected[:3]}')
             if mismatched:
                 key, got, want = mismatched[0]
                 problems.append(f'{len(mismatched)} have another shape, e.g. {key}: {got} instead of {want}')
-            raise ValueError(f'{load_from} is not a checkpoint of this config\'s supernet ({type(self.model).__name__}'
+            raise ValueError(f'{path} is not a checkpoint of this config\'s supernet ({type(self.model).__name__}'
                              f' with {len(self.layers)} searchable layers): ' + '; '.join(problems))
+        self.model.load_state_dict(state_dict)
+        self.supernet = path
 
     def _check_constraints_reachable(self):
         bounds = self.cost_table.bounds()
@@ -184,8 +195,8 @@ class PiNASSearchLoop(EvolutionSearchLoop):
         with torch.no_grad():
             return [self.data_preprocessor(batch, False) for batch in loader]
 
-    def _prepare(self):
-        self._check_checkpoint()
+    def _prepare(self, resumed):
+        self._load_supernet(resumed)
         if any(isinstance(m, torch.nn.SyncBatchNorm) for m in self.model.modules()):
             revert_sync_batchnorm(self.model)  # ranks score different candidates: no statistics across ranks
         self.cost_table = SubnetCostTable(classifier_of(self.model).backbone, self.input_shape)
@@ -214,10 +225,13 @@ class PiNASSearchLoop(EvolutionSearchLoop):
 
     def run(self):
         self.runner.call_hook('before_train')
-        self._prepare()
+        resumed = self._searcher_state()
+        self._prepare(resumed)
         self._epoch = 0  # the runner's resume, if any, has set the supernet's epoch here
         self.candidates, self.top_k_candidates = Candidates(), Candidates()
-        if not self._resume():
+        if resumed:
+            self._resume(resumed)
+        else:
             random.seed(self.seed)  # mmrazor's mutation and crossover draw from python's and numpy's generators
             np.random.seed(self.seed)
         while self._epoch < self._max_epochs:
@@ -333,6 +347,7 @@ class PiNASSearchLoop(EvolutionSearchLoop):
             return
         state = dict(_epoch=self._epoch, candidates=self.candidates, top_k_candidates=self.top_k_candidates,
                      score_cache=self.score_cache, records=self.records, settings=self._settings(),
+                     supernet=self.supernet,
                      random_state=random.getstate(), numpy_state=np.random.get_state())
         fileio.dump(state, osp.join(self.runner.work_dir, f'search_epoch_{self._epoch}.pkl'))
         for path in self._searcher_ckpts()[:-self.max_keep_ckpts] if self.max_keep_ckpts > 0 else []:
@@ -342,24 +357,27 @@ class PiNASSearchLoop(EvolutionSearchLoop):
         paths = glob.glob(osp.join(self.runner.work_dir, 'search_epoch_*.pkl'))
         return sorted(paths, key=lambda p: int(_CHECKPOINT.search(p).group(1)))
 
-    def _resume(self):
-        """Continue from ``resume_from`` or, with ``--resume``, the latest searcher checkpoint; False if none."""
+    def _searcher_state(self):
+        """The searcher checkpoint to continue from: ``resume_from`` or, with ``--resume``, the latest one."""
         path = self.resume_from
         if path is None and self.runner.cfg.get('resume'):
             path = (self._searcher_ckpts() or [None])[-1]
         if path is None:
-            return False
+            return None
         state = fileio.load(path)
         if state['settings'] != self._settings():
             raise ValueError(f'{path} was written by a search with other settings:\n{state["settings"]}\n'
                              f'this one has\n{self._settings()}\nuse another work_dir or the same settings')
+        state['path'] = path
+        return state
+
+    def _resume(self, state):
         for key in ('_epoch', 'candidates', 'top_k_candidates', 'score_cache', 'records'):
             setattr(self, key, state[key])
         random.setstate(state['random_state'])
         np.random.set_state(state['numpy_state'])
-        self.runner.logger.info(f'Resumed the search from {path}: {self._epoch} of {self._max_epochs} generations '
-                                'done')
-        return True
+        self.runner.logger.info(f'Resumed the search from {state["path"]}: {self._epoch} of {self._max_epochs} '
+                                'generations done')
 
     def pareto_front(self):
         """The scored candidates on the Pareto front of (score, MACs), by increasing MACs."""

@@ -1,4 +1,6 @@
 # Copyright (c) pinas_mm contributors. All rights reserved.
+from mmpretrain.models import ImageClassifier
+
 from pinas_mm.registry import TASK_UTILS
 from .base import BaseSubnetScore, classifier_of, labels_of, views_of
 
@@ -10,9 +12,9 @@ class AccuracyScore(BaseSubnetScore):
 
     def prepare(self, model, load_batches):
         classifier = classifier_of(model)
-        if getattr(classifier, 'head', None) is None or not hasattr(classifier, 'extract_feat'):
-            raise TypeError(f'AccuracyScore needs a supernet with a classification head (an mmrazor SPOS '
-                            f'architecture), got {type(classifier).__name__}; use a label-free score')
+        if not isinstance(classifier, ImageClassifier):
+            raise TypeError(f'AccuracyScore needs a supernet with a classification head (an mmpretrain '
+                            f'ImageClassifier, as in SPOS), got {type(classifier).__name__}; use a label-free score')
 
     def networks(self, model):
         return [classifier_of(model)]  # tensor mode: backbone, neck and head
