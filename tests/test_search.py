@@ -135,6 +135,15 @@ def test_mixpath_spos_supernet_is_searched_with_its_classifier(repo_root, mnist5
     assert all(0 <= r['score'] <= 100 for r in records)
 
 
+def test_knn_score_searches_with_labelled_held_out_images(repo_root, mnist5k, pinas_checkpoint, tmp_path):
+    config = write_config(tmp_path / 'search.py', repo_root, mnist5k, pinas_checkpoint, base='search_knn_mnist5k.py',
+                          max_epochs=1)
+    search(config, tmp_path, **{'train_cfg.score.bank_dataloader.dataset.data_root': mnist5k,
+                                'train_cfg.score.num_bank_images': 64})
+    scores = [r['score'] for r in json.loads((tmp_path / 'search_generation_1.json').read_text())]
+    assert all(0 <= s <= 100 for s in scores) and max(scores) > 20  # untrained, yet far above chance (10 %)
+
+
 @pytest.mark.parametrize('settings, options, error, message', [
     (dict(), {'load_from': None}, ValueError, 'needs a trained supernet'),
     (dict(), {'model.backbone.stage_blocks': (1, 1, 1, 1)}, ValueError, 'not a checkpoint of this config'),

@@ -77,7 +77,8 @@ class PiNASSearchLoop(EvolutionSearchLoop):
     ``search.png`` (score vs MACs with the front, best score per generation).
 
     Args:
-        runner (Runner): The runner; ``load_from`` must name a checkpoint of the config's supernet.
+        runner (Runner): The runner. ``load_from`` names the trained supernet, which the loop loads strictly;
+            a resumed search (``--resume``) reloads the one it started from.
         dataloader (dict): Held-out images the score runs on (e.g. two views each for label-free scores).
         score (dict): The score config, e.g. ``dict(type='ContrastiveScore')``.
         calibrate_dataloader (dict, optional): Training images for BN recalibration. Default: the runner's
@@ -118,6 +119,7 @@ class PiNASSearchLoop(EvolutionSearchLoop):
         if unknown:
             raise KeyError(f'constraints_range supports flops and params (millions), got {sorted(unknown)}')
         self.score = build_score(score)
+        self.score_cfg = repr(score)
         self.score_name = type(self.score).__name__
         self.calibrate_dataloader = calibrate_dataloader or runner.cfg.get('train_dataloader')
         self.num_score_images = num_score_images
@@ -166,6 +168,12 @@ class PiNASSearchLoop(EvolutionSearchLoop):
         self.model.load_state_dict(state_dict)
         self.supernet = path
 
+    def _span(self):
+        bounds = self.cost_table.bounds()
+        (macs_low, macs_high), (params_low, params_high) = bounds['flops'], bounds['params']
+        return (f'{macs_low:.2f}..{macs_high:.2f} M MACs and {params_low:.3f}..{params_high:.3f} M params at input '
+                f'{self.input_shape}')
+
     def _check_constraints_reachable(self):
         bounds = self.cost_table.bounds()
         for key, value in self.constraints_range.items():
@@ -210,7 +218,7 @@ class PiNASSearchLoop(EvolutionSearchLoop):
         self.runner.logger.info(
             f'Search: {self.score_name} on {self.num_score_images} held-out images, BN recalibrated on '
             f'{self.calibrate_sample_num} training images; {self._max_epochs} generations of {self.num_candidates}; '
-            f'the space spans {self.cost_table.bounds()} (M, at {self.input_shape})')
+            f'the space spans {self._span()}')
 
     # ---- the evolution ----------------------------------------------------------------------------------------
     def path(self, subnet):
@@ -277,7 +285,7 @@ class PiNASSearchLoop(EvolutionSearchLoop):
                 raise RuntimeError(
                     f'only {len(self.candidates)} of {self.num_candidates} candidates meet constraints_range '
                     f'{self.constraints_range} (or are new) after {draws} random draws; the space spans '
-                    f'{self.cost_table.bounds()} (M): widen the constraints or shrink num_candidates')
+                    f'{self._span()}: widen the constraints or shrink num_candidates')
             draws += 1
             subnet = self.model.mutator.sample_choices()
             is_pass, resources = self._check_constraints(random_subnet=subnet)
@@ -337,9 +345,12 @@ class PiNASSearchLoop(EvolutionSearchLoop):
 
     # ---- checkpoints and results ------------------------------------------------------------------------------
     def _settings(self):
-        return dict(seed=self.seed, score=self.score_name, num_candidates=self.num_candidates, top_k=self.top_k,
-                    num_mutation=self.num_mutation, num_crossover=self.num_crossover,
-                    constraints_range=self.constraints_range, multi_objective=self.multi_objective)
+        """What a resumed search must share with the one it continues (it may run more generations)."""
+        return dict(seed=self.seed, score=self.score_cfg, calibrate_sample_num=self.calibrate_sample_num,
+                    num_score_images=self.num_score_images, num_candidates=self.num_candidates, top_k=self.top_k,
+                    num_mutation=self.num_mutation, num_crossover=self.num_crossover, mutate_prob=self.mutate_prob,
+                    crossover_prob=self.crossover_prob, constraints_range=self.constraints_range,
+                    multi_objective=self.multi_objective, input_shape=self.input_shape)
 
     def _save_searcher_ckpt(self):
         """After a generation: the next population, parents, scores and random states, for an exact resume."""
