@@ -294,7 +294,7 @@ def main():
         results['settings'][name] = dict(
             subnet=subnet, subnet_backbone_gmacs=path_macs(macs, subnet) / 1e9, expected_path_gmacs=expected / 1e9,
             batch=setting['batch'], size=setting['size'], space=setting['space'], time=timing, memory=memory_of)
-    save_results('pinas_step', results, table(results))
+    save_results('pinas_step', results, table)
 
 
 if __name__ == '__main__':

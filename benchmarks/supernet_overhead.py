@@ -182,12 +182,14 @@ def main():
         memory = {kind: memory_in_subprocess(name, kind, args.threads) for kind in ('supernet', 'fixed')}
         results['settings'][name] = dict(subnet=setting['subnet'], batch=setting['batch'], size=setting['size'],
                                          space=setting['space'], time=timing, memory=memory)
-    save_results('supernet_overhead', results, markdown(results))
+    save_results('supernet_overhead', results, markdown)
 
 
-def save_results(name, results, table):
-    """Record the load at the end, write results/<name>.json and results/<name>.md, and print the table."""
+def save_results(name, results, make_table):
+    """Record the load at the end, write results/<name>.json and results/<name>.md (``make_table(results)``, which
+    may show that load), and print the table."""
     results['load_average_at_end'] = load_average()
+    table = make_table(results)
     os.makedirs(RESULTS, exist_ok=True)
     with open(osp.join(RESULTS, f'{name}.json'), 'w') as f:
         json.dump(results, f, indent=2)

@@ -1,0 +1,194 @@
+# Copyright (c) pinas_mm contributors. All rights reserved.
+"""What scoring one candidate costs in the search vs a plain forward pass of the same subnet built fixed.
+
+For each setting (the scaled-down space with the settings of ``configs/pinas/search_mnist5k.py``: 512 calibration
+and 512 scored images in batches of 128 at 32x32; and the paper's full-size space of ``configs/pinas/supernet.py``
+at 224x224 with a few small batches), on random input tensors, in one run:
+
+- candidate: what ``PiNASSearchLoop._score_candidate`` does per candidate on a ``PiNAS`` supernet: the mutator's
+  ``set_choices`` of a random subnet, the same path for the EMA teacher (``apply_path``), BN recalibration of the
+  student and the teacher on the calibration images (``recalibrated_bn``, statistics restored afterwards) and
+  ``ContrastiveScore`` on the scored batches (student on view 1, teacher on view 2, InfoNCE against the queue).
+  Timed in two parts: recalibration (path setting included) and scoring (the restore on exit in the total only).
+- floor: ``nn.Sequential(PiNASResNeSt(arch=path), neck)`` with the supernet's weights of that path, eval mode, no
+  grad, forwarding what the candidate forwards through student and teacher: every calibration batch twice and both
+  views of every scored batch, at the same batch size; timed in the same two parts, so that recalibration and
+  scoring each have their own floor. Target: candidate / floor <= 1.2.
+
+Several random subnets per setting; per subnet the two are interleaved after one warm-up pair, in alternating order
+(AB BA AB ...), so that drifting load on the (shared, noisy) machine hits both alike. Reported: the median times over
+all subnets and repetitions, the median of all per-pair ratios candidate / floor (the headline figure) with the
+median over subnets of min(candidate) / min(floor) as a load-robust cross-check, each part over its floor, and
+candidates per minute (60 s / the median candidate time).
+
+Run: ``python benchmarks/search_candidate_cost.py [--threads 2] [--reps N] [--subnets N] [--settings scaled-down
+full-size]`` (about 3.5 minutes on 2 CPU cores); prints a table and writes
+``benchmarks/results/search_candidate_cost.{json,md}``.
+"""
+import argparse
+import datetime
+import os.path as osp
+import random
+import statistics
+import time
+
+import torch
+import torch.nn as nn
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+
+import pinas_mm  # noqa: F401  (checks the installed stack, applies compat fixes, registers modules)
+from pinas_mm.models.backbones.pinas_resnest import PiNASResNeSt
+from pinas_mm.models.task_modules import ContrastiveScore
+from pinas_mm.models.utils import apply_path, recalibrated_bn
+from pinas_mm.registry import MODELS
+from pinas_mm.structures import format_subnet, subnet_state_dict
+from supernet_overhead import machine_info, save_results  # benchmarks/ is on sys.path (script)
+
+CONFIGS = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'configs', 'pinas')
+SETTINGS = {
+    'scaled-down': dict(config='search_mnist5k.py', subnets=8, reps=7),  # images, batch, size from its train_cfg
+    'full-size': dict(config='supernet.py', calibration=8, scored=8, batch=4, size=224, subnets=3, reps=5),
+}
+KEYS = ('recalibration', 'scoring', 'candidate', 'floor_recalibration', 'floor_scoring', 'floor')
+
+
+def load_setting(setting):
+    """The config's model and the search's image counts, batch size and input size."""
+    cfg = Config.fromfile(osp.join(CONFIGS, setting['config']))
+    search = cfg.train_cfg
+    if search.get('type') == 'PiNASSearchLoop':
+        setting = dict(setting, calibration=search.calibrate_sample_num, scored=search.num_score_images,
+                       batch=search.dataloader.batch_size, size=search.input_shape[-1])
+    return cfg.model, setting
+
+
+def batches(setting, num_images, num_views, generator):
+    """Random preprocessed images in the setting's batches: a list of ``num_views`` tensors per batch."""
+    return [[torch.randn(min(setting['batch'], num_images - start), 3, setting['size'], setting['size'],
+                         generator=generator) for _ in range(num_views)]
+            for start in range(0, num_images, setting['batch'])]
+
+
+def score_candidate(model, score, subnet, calibration_images, score_batches):
+    """``PiNASSearchLoop._score_candidate``, timed: {recalibration, scoring, candidate (total)} in seconds."""
+    start = time.perf_counter()
+    model.mutator.set_choices(subnet)
+    apply_path(model.teacher_layers, [layer.current_choice for layer in model.student_layers])
+    with recalibrated_bn(score.networks(model), calibration_images), torch.no_grad():
+        calibrated = time.perf_counter()
+        score(model, score_batches)
+        scored = time.perf_counter()
+    return dict(recalibration=calibrated - start, scoring=scored - calibrated, candidate=time.perf_counter() - start)
+
+
+def forward_floor(fixed, floor_images):
+    """The fixed subnet's plain forwards, timed: {floor_recalibration, floor_scoring, floor (total)} in seconds."""
+    times = {}
+    with torch.no_grad():
+        for part, images in floor_images.items():
+            start = time.perf_counter()
+            for batch in images:
+                fixed(batch)
+            times[f'floor_{part}'] = time.perf_counter() - start
+    return dict(times, floor=sum(times.values()))
+
+
+def time_setting(setting, num_subnets, reps, warmup=1):
+    model_cfg, setting = load_setting(setting)
+    init_default_scope('mmrazor')
+    torch.manual_seed(0)
+    random.seed(0)  # the mutator's draws
+    model = MODELS.build(model_cfg)
+    score = ContrastiveScore()
+    score.prepare(model, None)
+    generator = torch.Generator().manual_seed(0)
+    calibration_images = [views[0] for views in batches(setting, setting['calibration'], 1, generator)]
+    score_batches = [dict(inputs=views, data_samples=[]) for views in batches(setting, setting['scored'], 2,
+                                                                               generator)]
+    # what the candidate forwards: each calibration batch through student and teacher, view 1 and view 2 of each
+    floor_images = dict(recalibration=[images for images in calibration_images for _ in range(2)],
+                        scoring=[view for batch in score_batches for view in batch['inputs']])
+    backbone_cfg = {k: v for k, v in model_cfg.backbone.items() if k != 'type'}
+    per_subnet, pair_ratios = [], []
+    for _ in range(num_subnets):
+        subnet = model.mutator.sample_choices()
+        model.mutator.set_choices(subnet)
+        path = [layer.current_choice for layer in model.student_layers]
+        fixed_backbone = PiNASResNeSt(arch=path, **backbone_cfg)
+        fixed_backbone.load_state_dict(subnet_state_dict(model.backbone.state_dict(), model.backbone.layer_names,
+                                                         fixed_backbone.subnet))
+        fixed = nn.Sequential(fixed_backbone, model.neck)
+        fixed.eval()
+        times = {key: [] for key in KEYS}
+        for rep in range(warmup + reps):
+            for kind in ('candidate', 'floor')[::1 if rep % 2 == 0 else -1]:  # ABBA...
+                measured = score_candidate(model, score, subnet, calibration_images, score_batches) \
+                    if kind == 'candidate' else forward_floor(fixed, floor_images)
+                if rep >= warmup:
+                    for key, value in measured.items():
+                        times[key].append(value)
+        ratios = [c / f for c, f in zip(times['candidate'], times['floor'])]
+        pair_ratios += ratios
+        record = dict(subnet=format_subnet(path), times_s=times,
+                      median_s={key: statistics.median(t) for key, t in times.items()},
+                      median_pair_ratio=statistics.median(ratios),
+                      ratio_of_minima=min(times['candidate']) / min(times['floor']))
+        per_subnet.append(record)
+        print(f"  {record['subnet']}: candidate {record['median_s']['candidate']:.3f} s, floor "
+              f"{record['median_s']['floor']:.3f} s, ratio {record['median_pair_ratio']:.3f}", flush=True)
+    medians = {key: statistics.median(t for s in per_subnet for t in s['times_s'][key]) for key in KEYS}
+    return dict(config=f"configs/pinas/{setting['config']}", calibration_images=setting['calibration'],
+                scored_images=setting['scored'], batch=setting['batch'], size=setting['size'], reps=reps,
+                warmup=warmup, floor_forwards={part: len(images) for part, images in floor_images.items()},
+                median_s=medians, median_pair_ratio=statistics.median(pair_ratios),
+                median_ratio_of_minima=statistics.median(s['ratio_of_minima'] for s in per_subnet),
+                part_ratios={part: medians[part] / medians[f'floor_{part}'] for part in floor_images},
+                candidates_per_minute=60 / medians['candidate'], subnets=per_subnet)
+
+HEADER = ('setting', 'images (calibration + scored) / batch x input', 'subnets x reps', 'candidate s', 'floor s',
+          'candidate / floor: median pair ratio', 'ratio of minima', 'recalibration s (/ its floor)',
+          'scoring s (/ its floor)', 'per-subnet pair ratios', 'candidates / min')
+
+
+def table(results):
+    machine = results['machine']
+    lines = [f"# Search: per-candidate cost vs a plain forward, {results['date']}", '',
+             f"{machine['cpu']}, {machine['cpu_count']} CPUs, torch {machine['torch']} with {machine['torch_threads']} "
+             f"threads; load average {machine['load_average_at_start']} at start, {results['load_average_at_end']} "
+             "at end. Times are medians over all subnets and repetitions; ratio of minima: median over subnets of "
+             "min(candidate) / min(floor). Target: candidate / floor <= 1.2.", '',
+             '| ' + ' | '.join(HEADER) + ' |', '|' + '---|' * len(HEADER)]
+    for name, r in results['settings'].items():
+        m, parts = r['median_s'], r['part_ratios']
+        cells = [name, f"({r['calibration_images']} + {r['scored_images']}) / {r['batch']} x {r['size']}x{r['size']}",
+                 f"{len(r['subnets'])} x {r['reps']}", f"{m['candidate']:.3f}", f"{m['floor']:.3f}",
+                 f"{r['median_pair_ratio']:.3f}", f"{r['median_ratio_of_minima']:.3f}",
+                 f"{m['recalibration']:.3f} ({parts['recalibration']:.2f})",
+                 f"{m['scoring']:.3f} ({parts['scoring']:.2f})",
+                 ', '.join(f"{s['subnet']} {s['median_pair_ratio']:.2f}" for s in r['subnets']),
+                 f"{r['candidates_per_minute']:.0f}"]
+        lines.append('| ' + ' | '.join(cells) + ' |')
+    return '\n'.join(lines + ['', results['method']]) + '\n'
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--threads', type=int, default=2, help='torch.set_num_threads (default 2)')
+    parser.add_argument('--reps', type=int, help='timed pairs per subnet (default: 7 scaled-down, 5 full-size)')
+    parser.add_argument('--subnets', type=int, help='random subnets (default: 8 scaled-down, 3 full-size)')
+    parser.add_argument('--settings', nargs='+', choices=list(SETTINGS), default=list(SETTINGS))
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    results = dict(date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
+                   machine=machine_info(args.threads), method='\n\n'.join(__doc__.split('\n\n')[1:4]), settings={})
+    for name in args.settings:
+        setting = SETTINGS[name]
+        print(f'{name}: timing ...', flush=True)
+        results['settings'][name] = time_setting(setting, args.subnets or setting['subnets'],
+                                                 args.reps or setting['reps'])
+    save_results('search_candidate_cost', results, table)
+
+
+if __name__ == '__main__':
+    main()
