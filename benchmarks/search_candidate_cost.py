@@ -28,10 +28,10 @@ full-size]`` (about 3.5 minutes on 2 CPU cores); prints a table and writes
 import argparse
 import datetime
 import os.path as osp
-import random
 import statistics
 import time
 
+import numpy as np
 import torch
 import torch.nn as nn
 from mmengine.config import Config
@@ -98,7 +98,7 @@ def time_setting(setting, num_subnets, reps, warmup=1):
     model_cfg, setting = load_setting(setting)
     init_default_scope('mmrazor')
     torch.manual_seed(0)
-    random.seed(0)  # the mutator's draws
+    np.random.seed(0)  # the mutator's draws (mmrazor samples with numpy)
     model = MODELS.build(model_cfg)
     score = ContrastiveScore()
     score.prepare(model, None)
