@@ -1,11 +1,12 @@
 # Copyright (c) pinas_mm contributors. All rights reserved.
 import torch.nn as nn
+from mmengine.runner.checkpoint import _load_checkpoint
 from mmpretrain.models.backbones.resnest import Bottleneck
 from mmpretrain.models.backbones.resnet import ResLayer, ResNetV1d
 from mmrazor.models.mutables import OneShotMutableOP
 
 from pinas_mm.registry import MODELS
-from pinas_mm.structures import parse_subnet
+from pinas_mm.structures import SubnetError, format_subnet, parse_subnet
 from ..mutables import MixPathBottlenecks
 
 
@@ -56,11 +57,58 @@ class PiNASResNeSt(ResNetV1d):
         self.layer_names = [f'layer{s + 1}.{b}' for s, blocks in enumerate(stage_blocks) for b in range(blocks)]
         self.subnet = None if arch is None else parse_subnet(arch, self.layer_names, list(self.candidate_settings),
                                                              max_paths)
+        self._check_dilation(kwargs.get('strides', (1, 2, 2, 2)), kwargs.get('dilations', (1, 1, 1, 1)))
         self._layer_indices = iter(range(len(self.layer_names)))  # consumed by _make_layer, in build order
         depth = 3 * sum(stage_blocks) + 2  # 50 for the paper's space
         self.arch_settings = {depth: (Bottleneck, tuple(stage_blocks))}
         kwargs.setdefault('num_stages', len(stage_blocks))
         super().__init__(depth=depth, **kwargs)
+
+    @staticmethod
+    def _check_dilation(strides, dilations):
+        """A dilated stage replaces its stride by dilation (DeepLab's output stride 8: strides (1, 2, 1, 1),
+        dilations (1, 1, 2, 4)); both at once would shrink the features and dilate them too."""
+        for stage, (stride, dilation) in enumerate(zip(strides, dilations), 1):
+            if stride > 1 and dilation > 1:
+                raise ValueError(f'layer{stage}: stride {stride} with dilation {dilation}; a dilated stage keeps stride '
+                                 f'1 (output stride 8: strides=(1, 2, 1, 1), dilations=(1, 1, 2, 4)), got strides='
+                                 f'{tuple(strides)}, dilations={tuple(dilations)}')
+
+    def init_weights(self):
+        """A fixed subnet loads a ``Pretrained`` checkpoint strictly, refusing one of another subnet by name.
+
+        mmengine's ``Pretrained`` init loads leniently: the weights of a different subnet would load where shapes happen
+        to agree and leave the rest at random, with only a warning.
+        """
+        init_cfg = self.init_cfg if isinstance(self.init_cfg, dict) else {}
+        if self.subnet is None or init_cfg.get('type') != 'Pretrained':
+            return super().init_weights()
+        checkpoint = _load_checkpoint(init_cfg['checkpoint'], map_location='cpu')
+        prefix = init_cfg.get('prefix', '')
+        state_dict = {key[len(prefix):]: value for key, value in checkpoint.get('state_dict', checkpoint).items()
+                      if key.startswith(prefix)}
+        source = f'{init_cfg["checkpoint"]}' + (f' (prefix {prefix!r})' if prefix else '')
+        saved = checkpoint.get('meta', {}).get('subnet') if isinstance(checkpoint.get('meta'), dict) else None
+        if saved is not None:
+            saved = parse_subnet(saved, self.layer_names, list(self.candidate_settings), self.max_paths)
+            for name, theirs, ours in zip(self.layer_names, saved, self.subnet):
+                if theirs != ours:
+                    raise SubnetError(f'{source} holds subnet {format_subnet(saved)}, the backbone is '
+                                      f'{format_subnet(self.subnet)}: {name} is candidate {theirs!r} there, {ours!r} '
+                                      'here')
+        expected = self.state_dict()
+        missing = [key for key in expected if key not in state_dict]
+        unexpected = [key for key in state_dict if key not in expected]
+        reshaped = [key for key in expected if key in state_dict and state_dict[key].shape != expected[key].shape]
+        if missing or unexpected or reshaped:
+            first = (reshaped or missing or unexpected)[0]
+            detail = f'{first}: {tuple(state_dict[first].shape)} there, {tuple(expected[first].shape)} here' \
+                if reshaped else first
+            raise SubnetError(f'{source} does not fit subnet {format_subnet(self.subnet)}: {len(reshaped)} weights of '
+                              f'another shape, {len(missing)} missing, {len(unexpected)} unexpected; first: {detail}. '
+                              'Is it a checkpoint of another subnet? Export one with tools/export_subnet.py')
+        self.load_state_dict(state_dict)
+        self._is_init = True
 
     def make_res_layer(self, **kwargs):
         """A stage: mmpretrain's ``ResLayer`` builds the avg-down shortcut and calls ``block`` once per layer."""
@@ -71,6 +119,11 @@ class PiNASResNeSt(ResNetV1d):
         """One searchable layer, or a fixed subnet's chosen block(s); all share the shortcut (``downsample``)."""
         index = next(self._layer_indices)
         mid_channels = out_channels // expansion
+        shortcut = block_kwargs.get('downsample')
+        if shortcut is not None and block_kwargs.get('dilation', 1) > 1 and not isinstance(shortcut[0], nn.AvgPool2d):
+            # a dilated stage has stride 1, so mmpretrain's ResLayer leaves out the avg-pool of the shortcut and the
+            # conv/BN move up one index; a placeholder keeps the names of ImageNet (stride-2) weights, as mmseg does
+            shortcut.insert(0, nn.Identity())
 
         def build(choice):
             radix, cardinality, width = self.candidate_settings[choice]

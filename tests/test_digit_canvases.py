@@ -1,0 +1,145 @@
+# Copyright (c) pinas_mm contributors. All rights reserved.
+import os
+import os.path as osp
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from pinas_mm.datasets import prepare_digit_canvases
+from pinas_mm.datasets.digit_canvases import CITYSCAPES_BACKGROUND, render_canvas
+
+SMALL = dict(num_train=6, num_val=3, canvas_size=64, digit_size=(16, 28))
+
+
+@pytest.fixture(scope='module')
+def canvases(tmp_path_factory):
+    """Data roots of 6 train and 3 val canvases of 64 px, written once for this module."""
+    return prepare_digit_canvases(str(tmp_path_factory.mktemp('data') / 'digit_canvases'), **SMALL)
+
+
+def load_coco(canvases, split):
+    from pycocotools.coco import COCO
+    return COCO(osp.join(canvases['coco'], 'annotations', f'instances_{split}.json'))
+
+
+@pytest.mark.parametrize('split, num_images', [('train', 6), ('val', 3)])
+def test_coco_masks_are_the_digits_pixels(canvases, split, num_images):
+    from scipy.ndimage import binary_fill_holes
+    coco = load_coco(canvases, split)
+    assert sorted(coco.getCatIds()) == list(range(1, 11))
+    assert [cat['name'] for cat in coco.loadCats(range(1, 11))] == list('0123456789')
+    assert len(coco.getImgIds()) == num_images
+    encodings = set()
+    for ann in coco.loadAnns(coco.getAnnIds()):
+        image_info = coco.loadImgs(ann['image_id'])[0]
+        assert 2 <= len(coco.getAnnIds(imgIds=ann['image_id'])) <= 4
+        x, y, w, h = ann['bbox']
+        assert x >= 0 and y >= 0 and x + w <= image_info['width'] and y + h <= image_info['height']
+        image = np.asarray(Image.open(osp.join(canvases['coco'], split, image_info['file_name'])))
+        digit = np.zeros(image.shape[:2], dtype=bool)
+        digit[y:y + h, x:x + w] = image[y:y + h, x:x + w, 0] > 127  # digits' squares do not overlap
+        assert ann['area'] == digit.sum() > 0 and ann['iscrowd'] == 0
+        is_rle = isinstance(ann['segmentation'], dict)
+        expected = digit if is_rle else binary_fill_holes(digit)  # COCO polygons cannot hold holes
+        assert (coco.annToMask(ann).astype(bool) == expected).all()
+        encodings.add('rle' if is_rle else 'polygons')
+    assert encodings == {'rle', 'polygons'}
+
+
+def test_mmdet_coco_dataset_loads_instances(canvases):
+    from mmdet.registry import DATASETS
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmdet')
+    dataset = DATASETS.build(dict(
+        type='CocoDataset', data_root=canvases['coco'], ann_file='annotations/instances_train.json',
+        data_prefix=dict(img='train/'), metainfo=dict(classes=tuple('0123456789')),
+        pipeline=[dict(type='LoadImageFromFile'), dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
+                  dict(type='PackDetInputs')]))
+    assert len(dataset) == 6
+    coco = load_coco(canvases, 'train')
+    for index in (0, 1):
+        item = dataset[index]
+        anns = coco.loadAnns(coco.getAnnIds(imgIds=item['data_samples'].img_id))
+        instances = item['data_samples'].gt_instances
+        assert item['inputs'].shape == (3, 64, 64)
+        assert instances.labels.tolist() == [ann['category_id'] - 1 for ann in anns]
+        assert instances.masks.to_ndarray().sum(axis=(1, 2)).min() > 0  # polygons and RLE both decoded
+
+
+def test_mmdet_coco_metric_scores_ground_truth_as_perfect(canvases):
+    import torch
+    from mmdet.registry import METRICS
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmdet')
+    coco = load_coco(canvases, 'val')
+    metric = METRICS.build(dict(type='CocoMetric', ann_file=osp.join(canvases['coco'], 'annotations',
+                                                                     'instances_val.json'), metric=['bbox', 'segm']))
+    metric.dataset_meta = dict(classes=tuple('0123456789'))
+    predictions = []
+    for image_id in coco.getImgIds():
+        anns = coco.loadAnns(coco.getAnnIds(imgIds=image_id))
+        boxes = [[x, y, x + w, y + h] for x, y, w, h in (ann['bbox'] for ann in anns)]
+        predictions.append(dict(img_id=image_id, ori_shape=(64, 64), pred_instances=dict(
+            bboxes=torch.tensor(boxes, dtype=torch.float32), scores=torch.ones(len(anns)),
+            labels=torch.tensor([ann['category_id'] - 1 for ann in anns]),
+            masks=torch.from_numpy(np.stack([coco.annToMask(ann) for ann in anns])).bool())))
+    metric.process({}, predictions)
+    results = metric.evaluate(len(predictions))
+    assert results['coco/bbox_mAP'] == results['coco/segm_mAP'] == 1.0
+
+
+ADE20K_PREFIXES = dict(train=dict(img_path='images/training', seg_map_path='annotations/training'),
+                       val=dict(img_path='images/validation', seg_map_path='annotations/validation'))
+CITYSCAPES_PREFIXES = dict(train=dict(img_path='leftImg8bit/train', seg_map_path='gtFine/train'),
+                           val=dict(img_path='leftImg8bit/val', seg_map_path='gtFine/val'))
+
+
+@pytest.mark.parametrize('layout, dataset_type, data_prefixes, background', [
+    ('ade20k', 'ADE20KDataset', ADE20K_PREFIXES, 255),  # ignored: reduce_zero_label
+    ('cityscapes', 'CityscapesDataset', CITYSCAPES_PREFIXES, CITYSCAPES_BACKGROUND),
+])
+def test_mmseg_datasets_label_the_digits(canvases, layout, dataset_type, data_prefixes, background):
+    from mmengine.registry import init_default_scope
+    from mmseg.registry import DATASETS
+    init_default_scope('mmseg')
+    for split, num_images in (('train', 6), ('val', 3)):
+        dataset = DATASETS.build(dict(
+            type=dataset_type, data_root=canvases[layout], data_prefix=data_prefixes[split],
+            pipeline=[dict(type='LoadImageFromFile'), dict(type='LoadAnnotations'), dict(type='PackSegInputs')]))
+        assert len(dataset) == num_images
+        coco = load_coco(canvases, split)
+        image_ids = {image['file_name']: image['id'] for image in coco.dataset['images']}
+        for index in range(num_images):
+            assert osp.exists(dataset.get_data_info(index)['seg_map_path'])
+            item = dataset[index]
+            name = osp.splitext(osp.basename(item['data_samples'].img_path))[0].replace('_leftImg8bit', '')
+            anns = coco.loadAnns(coco.getAnnIds(imgIds=image_ids[f'{name}.png']))
+            labels = item['data_samples'].gt_sem_seg.data.numpy()[0]
+            assert set(np.unique(labels)) == {ann['category_id'] - 1 for ann in anns} | {background}
+            assert (labels != background).sum() == sum(ann['area'] for ann in anns)
+            for ann in anns:
+                if isinstance(ann['segmentation'], dict):  # RLE: exactly the digit's pixels
+                    assert (labels[coco.annToMask(ann).astype(bool)] == ann['category_id'] - 1).all()
+
+
+def test_reused_with_same_settings_refused_with_others(canvases, tmp_path):
+    out_dir = osp.dirname(canvases['coco'])
+    written = (osp.join(out_dir, 'dataset.json'), osp.join(canvases['coco'], 'train', '00000.png'))
+    mtimes = [os.stat(path).st_mtime_ns for path in written]
+    assert prepare_digit_canvases(out_dir, **SMALL) == canvases
+    assert [os.stat(path).st_mtime_ns for path in written] == mtimes  # reused, not rewritten
+    with pytest.raises(FileExistsError, match='seed'):
+        prepare_digit_canvases(out_dir, **SMALL, seed=1)
+    (tmp_path / 'other').mkdir()
+    (tmp_path / 'other' / 'notes.txt').write_text('not written by prepare_digit_canvases')
+    with pytest.raises(FileExistsError, match='no dataset.json'):
+        prepare_digit_canvases(str(tmp_path / 'other'), **SMALL)
+
+
+def test_digits_that_cannot_fit_are_refused():
+    digits, labels = np.full((4, 28, 28), 255, dtype=np.uint8), np.arange(4)
+    with pytest.raises(ValueError, match='did not fit'):
+        render_canvas(digits, labels, np.arange(4), 32, (2, 2), (17, 17), np.random.default_rng(0))
+    with pytest.raises(ValueError, match='digit_size'):
+        prepare_digit_canvases('unused', canvas_size=32, digit_size=(20, 40))

