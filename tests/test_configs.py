@@ -35,15 +35,23 @@ def test_every_shipped_config_loads(path):
     assert 'model' in cfg and cfg.custom_imports['imports'] == ['pinas_mm']
 
 
-@pytest.mark.parametrize('name, model_type', [
-    ('mask-rcnn_resnest50_fpn_1x_coco.py', 'MaskRCNN'),
-    ('deeplabv3_resnest50-d8_4xb4-80k_ade20k-512x512.py', 'EncoderDecoder'),
+@pytest.mark.parametrize('name, model_type, subnet', [
+    ('mask-rcnn_pinas-trans_fpn_1x_coco.py', 'MaskRCNN', 'pinas-trans'),
+    ('mask-rcnn_pinas-cls_fpn_1x_coco.py', 'MaskRCNN', 'pinas-cls'),
+    ('mask-rcnn_resnest50_fpn_1x_coco.py', 'MaskRCNN', 'resnest50'),
+    ('deeplabv3_pinas-trans-d8_4xb4-80k_ade20k-512x512.py', 'EncoderDecoder', 'pinas-trans'),
+    ('deeplabv3_pinas-trans-d8_4xb2-40k_cityscapes-512x1024.py', 'EncoderDecoder', 'pinas-trans'),
+    ('deeplabv3_resnest50-d8_4xb4-80k_ade20k-512x512.py', 'EncoderDecoder', 'resnest50'),
 ])
-def test_transfer_configs_inherit_the_stock_ones_and_swap_the_backbone(repo_root, name, model_type):
+def test_transfer_configs_inherit_the_stock_ones_and_swap_the_backbone(repo_root, name, model_type, subnet):
     cfg = Config.fromfile(f'{repo_root}/configs/transfer/{name}')
     assert cfg.model.type == model_type and cfg.train_dataloader.dataset.type  # inherited from mmdet::/mmseg::
-    assert cfg.model.backbone.type == 'mmpretrain.ResNeSt'
+    assert cfg.model.backbone.type == 'mmrazor.PiNASResNeSt'
+    assert osp.samefile(cfg.model.backbone.arch, f'{repo_root}/configs/pinas/subnets/{subnet}.yaml')
     assert 'style' not in cfg.model.backbone  # _delete_ dropped the ResNet keys
+    assert cfg.model.backbone.norm_cfg.type == 'SyncBN' and cfg.model.backbone.init_cfg.prefix == 'backbone.'
+    if model_type == 'EncoderDecoder':  # output stride 8
+        assert cfg.model.backbone.dilations == (1, 1, 2, 4) and cfg.model.backbone.strides == (1, 2, 1, 1)
 
 
 def test_full_pinas_recipe_builds_the_papers_supernet_and_views(repo_root):

@@ -3,6 +3,7 @@
 evaluated by its toolbox's own dataset class and metric on digit canvases written in the real on-disk formats;
 tools/test.py evaluates the result. Plus the refusals: a checkpoint of another subnet, a stride with dilation."""
 import glob
+import os
 import os.path as osp
 import subprocess
 import sys
@@ -119,6 +120,22 @@ def test_deeplab_configs_train_and_evaluate_with_iou_metric(config, layout, canv
     assert 'val/mIoU' in runner.message_hub.log_scalars
     assert runner.model.backbone.dilations == (1, 1, 2, 4)  # output stride 8
     assert runner.model.backbone.layer4[0].conv2.conv.dilation == (4, 4)
+
+
+def test_deeplab_trains_distributed_with_dist_train_sh(canvases, subnet_checkpoint, tmp_path, repo_root, free_port):
+    """Two processes; without GPUs the launcher builds SyncBN as BN (DDP takes SyncBN only on GPUs)."""
+    cfg = scaled_down('transfer/deeplabv3_pinas-trans-d8_4xb2-40k_cityscapes-512x1024.py', tmp_path / 'run',
+                      subnet_checkpoint, canvases['cityscapes'], mmseg_dataset('cityscapes'))
+    cfg.model.data_preprocessor.size = (64, 64)
+    cfg.model.decode_head.update(in_channels=512, channels=32)
+    cfg.model.auxiliary_head.update(in_channels=256, channels=16)
+    cfg.train_cfg.update(max_iters=2, val_interval=2)
+    cfg.dump(str(tmp_path / 'deeplab.py'))
+    env = dict(os.environ, PYTHON=sys.executable, PORT=free_port)
+    result = subprocess.run(['bash', 'tools/dist_train.sh', str(tmp_path / 'deeplab.py'), '2'], cwd=repo_root,
+                            env=env, capture_output=True, text=True)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0 and 'mIoU' in output and 'SyncBN layers are built as BN' in output, output[-3000:]
 
 
 @pytest.mark.parametrize('config', ['pinas-cls_32xb64_in1k.py', 'pinas-trans_32xb64_in1k.py',

@@ -1,10 +1,30 @@
 # Copyright (c) pinas_mm contributors. All rights reserved.
+import warnings
+
 import torch
 
 
+def _sync_bn_to_bn(node):
+    """Replace every ``norm_cfg`` of type SyncBN in a config tree by BN; returns how many."""
+    count = 0
+    if isinstance(node, dict):
+        norm = node.get('norm_cfg')
+        if isinstance(norm, dict) and norm.get('type') == 'SyncBN':
+            norm['type'] = 'BN'
+            count += 1
+        children = node.values()
+    elif isinstance(node, (list, tuple)):
+        children = node
+    else:
+        return 0
+    return count + sum(_sync_bn_to_bn(child) for child in children)
+
+
 def setup_launcher(cfg, launcher):
-    """Record the job launcher in ``cfg``; without GPUs a distributed run (torchrun, Slurm) uses gloo, since NCCL
-    needs GPUs."""
+    """Record the job launcher in ``cfg``. Without GPUs a distributed run (torchrun, Slurm) uses gloo, since NCCL
+    needs GPUs, and BN instead of SyncBN, which DDP accepts only on GPUs (statistics are then per rank)."""
     cfg.launcher = launcher
     if launcher != 'none' and not torch.cuda.is_available():
         cfg.merge_from_dict({'env_cfg.dist_cfg.backend': 'gloo'})
+        if _sync_bn_to_bn(cfg.get('model')):
+            warnings.warn('no GPU: SyncBN layers are built as BN (per-rank statistics) for this distributed run')
