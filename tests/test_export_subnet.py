@@ -91,3 +91,11 @@ def test_checkpoint_without_or_with_two_supernets_is_refused(trained_supernet):
     with pytest.raises(SubnetError, match='found several .*--prefix'):
         export_subnet(backbone_cfg, two, SUBNET)
     export_subnet(backbone_cfg, two, SUBNET, prefix='teacher.architecture.backbone.')
+    # Pi-NAS: the student, not the EMA teacher (encoder_k), unless asked
+    pinas = {**{f'backbone.{k[len("architecture.backbone."):]}': v for k, v in state_dict.items()
+                if k.startswith('architecture.backbone.')},
+             **{f'encoder_k.module.0.{k[len("architecture.backbone."):]}': v * 0 for k, v in state_dict.items()
+                if k.startswith('architecture.backbone.')}}
+    _, student = export_subnet(backbone_cfg, pinas, SUBNET)
+    assert student['meta']['supernet_prefix'] == 'backbone.'
+    assert any(v.abs().sum() > 0 for v in student['state_dict'].values())

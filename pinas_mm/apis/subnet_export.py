@@ -27,13 +27,18 @@ def find_backbone_cfg(model_cfg):
 
 
 def find_supernet_prefix(state_dict):
-    """The key prefix of the supernet backbone in a checkpoint (``architecture.backbone.`` for SPOS, ...)."""
+    """The key prefix of the supernet backbone in a checkpoint (``architecture.backbone.`` for SPOS, ...).
+
+    A Pi-NAS checkpoint holds the student (``backbone.``) and its EMA teacher (``encoder_k.``); the student is taken,
+    as mmpretrain's MoCo exports its query encoder (the teacher with ``--prefix encoder_k.module.0.``).
+    """
     prefixes = sorted({m.group(1) for m in map(_SUPERNET_KEY.match, state_dict) if m})
-    if len(prefixes) != 1:
+    students = [p for p in prefixes if not p.startswith('encoder_k.')]
+    if len(students) != 1:
         found = f'several ({prefixes})' if prefixes else 'none (no "*layer1.0._candidates.*" keys)'
         raise SubnetError(f'expected one Pi-NAS supernet backbone in the checkpoint, found {found}; '
                           + ('choose one with --prefix' if prefixes else 'is it a supernet checkpoint?'))
-    return prefixes[0]
+    return students[0]
 
 
 def export_subnet(backbone_cfg, supernet_state_dict, subnet, prefix=None):
