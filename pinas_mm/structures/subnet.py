@@ -129,3 +129,17 @@ def subnet_state_dict(supernet_state_dict, layer_names, subnet, prefix=''):
                 raise SubnetError(f'layer {layer}: the supernet weights have no candidate {choice!r} '
                                   f'(looked for {prefix}{layer}._candidates.{choice}.*)')
     return out
+
+
+def state_dict_mismatch(expected, given):
+    """Why ``given`` cannot load strictly into a model whose state dict is ``expected``, or None if it can:
+    the counts of weights of another shape, missing and unexpected, and the first of them by name."""
+    missing = [key for key in expected if key not in given]
+    unexpected = [key for key in given if key not in expected]
+    reshaped = [key for key in expected if key in given and given[key].shape != expected[key].shape]
+    if not (missing or unexpected or reshaped):
+        return None
+    first = (reshaped or missing or unexpected)[0]
+    detail = f'{first}: {tuple(given[first].shape)} there, {tuple(expected[first].shape)} here' if reshaped else first
+    return f'{len(reshaped)} weights of another shape, {len(missing)} missing, {len(unexpected)} unexpected; ' \
+           f'first: {detail}'

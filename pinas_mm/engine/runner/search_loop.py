@@ -22,7 +22,7 @@ from pinas_mm.models.task_modules import BaseSubnetScore, SubnetCostTable
 from pinas_mm.models.task_modules.scores.base import classifier_of
 from pinas_mm.models.utils import apply_path, recalibrated_bn, searchable_layers
 from pinas_mm.registry import LOOPS, MODELS, TASK_UTILS
-from pinas_mm.structures import dump_subnet, format_subnet
+from pinas_mm.structures import dump_subnet, format_subnet, state_dict_mismatch
 from pinas_mm.visualization import plot_search
 from .pareto import nsga2_select, non_dominated_sort
 
@@ -149,22 +149,10 @@ class PiNASSearchLoop(EvolutionSearchLoop):
             raise ValueError(f'the search to resume started from {resumed["supernet"]}, not {path}')
         state_dict = _load_checkpoint(path, map_location='cpu')
         state_dict = state_dict.get('state_dict', state_dict)
-        expected = self.model.state_dict()
-        missing = [key for key in expected if key not in state_dict]
-        unexpected = [key for key in state_dict if key not in expected]
-        mismatched = [(key, tuple(state_dict[key].shape), tuple(value.shape)) for key, value in expected.items()
-                      if key in state_dict and hasattr(value, 'shape') and state_dict[key].shape != value.shape]
-        if missing or unexpected or mismatched:
-            problems = []
-            if missing:
-                problems.append(f'{len(missing)} of its weights are missing, e.g. {missing[:3]}')
-            if unexpected:
-                problems.append(f'{len(unexpected)} are not in the model, e.g. {unexpected[:3]}')
-            if mismatched:
-                key, got, want = mismatched[0]
-                problems.append(f'{len(mismatched)} have another shape, e.g. {key}: {got} instead of {want}')
-            raise ValueError(f'{path} is not a checkpoint of this config\'s supernet ({type(self.model).__name__}'
-                             f' with {len(self.layers)} searchable layers): ' + '; '.join(problems))
+        mismatch = state_dict_mismatch(self.model.state_dict(), state_dict)
+        if mismatch:
+            raise ValueError(f'{path} is not a checkpoint of this config\'s supernet ({type(self.model).__name__} '
+                             f'with {len(self.layers)} searchable layers): {mismatch}')
         self.model.load_state_dict(state_dict)
         self.supernet = path
 

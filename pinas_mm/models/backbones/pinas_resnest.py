@@ -6,7 +6,7 @@ from mmpretrain.models.backbones.resnet import ResLayer, ResNetV1d
 from mmrazor.models.mutables import OneShotMutableOP
 
 from pinas_mm.registry import MODELS
-from pinas_mm.structures import SubnetError, format_subnet, parse_subnet
+from pinas_mm.structures import SubnetError, format_subnet, parse_subnet, state_dict_mismatch
 from ..mutables import MixPathBottlenecks
 
 
@@ -96,17 +96,10 @@ class PiNASResNeSt(ResNetV1d):
                     raise SubnetError(f'{source} holds subnet {format_subnet(saved)}, the backbone is '
                                       f'{format_subnet(self.subnet)}: {name} is candidate {theirs!r} there, {ours!r} '
                                       'here')
-        expected = self.state_dict()
-        missing = [key for key in expected if key not in state_dict]
-        unexpected = [key for key in state_dict if key not in expected]
-        reshaped = [key for key in expected if key in state_dict and state_dict[key].shape != expected[key].shape]
-        if missing or unexpected or reshaped:
-            first = (reshaped or missing or unexpected)[0]
-            detail = f'{first}: {tuple(state_dict[first].shape)} there, {tuple(expected[first].shape)} here' \
-                if reshaped else first
-            raise SubnetError(f'{source} does not fit subnet {format_subnet(self.subnet)}: {len(reshaped)} weights of '
-                              f'another shape, {len(missing)} missing, {len(unexpected)} unexpected; first: {detail}. '
-                              'Is it a checkpoint of another subnet? Export one with tools/export_subnet.py')
+        mismatch = state_dict_mismatch(self.state_dict(), state_dict)
+        if mismatch:
+            raise SubnetError(f'{source} does not fit subnet {format_subnet(self.subnet)}: {mismatch}. Is it a '
+                              'checkpoint of another subnet? Export one with tools/export_subnet.py')
         self.load_state_dict(state_dict)
         self._is_init = True
 
