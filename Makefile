@@ -16,4 +16,4 @@ test: install
 demo: install
 	$(PY) tools/dataset_converters/prepare_mnist5k.py data/mnist5k
 	$(PY) tools/train.py $(DEMO_CONFIG) --work-dir $(DEMO_DIR)
-	$(PY) tools/export_subnet.py $(DEMO_CONFIG) $(DEMO_DIR)/epoch_5.pth --subnet 31203 --out $(DEMO_DIR)/subnet_31203.pth
+	$(PY) tools/export_subnet.py $(DEMO_CONFIG) $(DEMO_DIR)/epoch_5.pth --subnet 31203 --out $(DEMO_DIR)/subnet.pth
