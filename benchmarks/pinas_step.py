@@ -62,7 +62,7 @@ from pinas_mm.models.backbones.pinas_resnest import PiNASResNeSt
 from pinas_mm.models.utils import sample_two_paths
 from pinas_mm.registry import MODELS
 from pinas_mm.structures import format_subnet, parse_subnet
-from supernet_overhead import kib, machine_info, save_results  # benchmarks/ is on sys.path when run as a script
+from supernet_overhead import kib, machine_info, save_results, table_head  # benchmarks/ is on sys.path (script)
 
 SETTINGS = {
     'scaled-down': dict(space=dict(stage_blocks=(1, 2, 1, 1), stem_channels=16, base_channels=16), channels=512,
@@ -241,12 +241,7 @@ HEADER = ('setting', 'model', 'backbone', 'params M', 'step median ms', 'ratio t
 
 
 def table(results):
-    machine = results['machine']
-    lines = [f"# PiNAS step vs symmetric MoCo-v2, {results['date']}", '',
-             f"{machine['cpu']}, {machine['cpu_count']} CPUs, torch {machine['torch']} with {machine['torch_threads']} "
-             f"threads; load average {machine['load_average_at_start']} at start, {results['load_average_at_end']} "
-             "at end. Ratios are to `moco` (target <= 1.05).", '',
-             '| ' + ' | '.join(HEADER) + ' |', '|' + '---|' * len(HEADER)]
+    lines = table_head('PiNAS step vs symmetric MoCo-v2', results, 'Ratios are to `moco` (target <= 1.05).', HEADER)
     for name, r in results['settings'].items():
         mem_base = r['memory']['moco']
         for kind, t in r['time']['per_model'].items():

@@ -43,7 +43,7 @@ from pinas_mm.models.task_modules import ContrastiveScore
 from pinas_mm.models.utils import apply_path, recalibrated_bn
 from pinas_mm.registry import MODELS
 from pinas_mm.structures import format_subnet, subnet_state_dict
-from supernet_overhead import machine_info, save_results  # benchmarks/ is on sys.path (script)
+from supernet_overhead import machine_info, save_results, table_head  # benchmarks/ is on sys.path (script)
 
 CONFIGS = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'configs', 'pinas')
 SETTINGS = {
@@ -152,13 +152,9 @@ HEADER = ('setting', 'images (calibration + scored) / batch x input', 'subnets x
 
 
 def table(results):
-    machine = results['machine']
-    lines = [f"# Search: per-candidate cost vs a plain forward, {results['date']}", '',
-             f"{machine['cpu']}, {machine['cpu_count']} CPUs, torch {machine['torch']} with {machine['torch_threads']} "
-             f"threads; load average {machine['load_average_at_start']} at start, {results['load_average_at_end']} "
-             "at end. Times are medians over all subnets and repetitions; ratio of minima: median over subnets of "
-             "min(candidate) / min(floor). Target: candidate / floor <= 1.2.", '',
-             '| ' + ' | '.join(HEADER) + ' |', '|' + '---|' * len(HEADER)]
+    lines = table_head('Search: per-candidate cost vs a plain forward', results,
+                       'Times are medians over all subnets and repetitions; ratio of minima: median over subnets of '
+                       'min(candidate) / min(floor). Target: candidate / floor <= 1.2.', HEADER)
     for name, r in results['settings'].items():
         m, parts = r['median_s'], r['part_ratios']
         cells = [name, f"({r['calibration_images']} + {r['scored_images']}) / {r['batch']} x {r['size']}x{r['size']}",

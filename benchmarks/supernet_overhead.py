@@ -142,14 +142,19 @@ def pair(values, fmt):
     return f"{values['supernet']:{fmt}} / {values['fixed']:{fmt}}"
 
 
+def table_head(title, results, note, columns):
+    """A results file's title, the machine and its load, ``note``, and the markdown table's header rows."""
+    machine = results['machine']
+    return [f"# {title}, {results['date']}", '',
+            f"{machine['cpu']}, {machine['cpu_count']} CPUs, torch {machine['torch']} with {machine['torch_threads']} "
+            f"threads; load average {machine['load_average_at_start']} at start, {results['load_average_at_end']} at "
+            f"end. {note}", '',
+            '| ' + ' | '.join(columns) + ' |', '|' + '---|' * len(columns)]
+
+
 def markdown(results):
     """The results as a markdown table; 'a / b' cells are supernet / fixed."""
-    machine = results['machine']
-    lines = [f"# Supernet overhead, {results['date']}", '',
-             f"{machine['cpu']}, {machine['cpu_count']} CPUs, torch {machine['torch']} with {machine['torch_threads']} "
-             f"threads; load average {machine['load_average_at_start']} at start, {results['load_average_at_end']} at "
-             "end. Cells 'a / b': supernet / fixed subnet.", '',
-             '| ' + ' | '.join(COLUMNS) + ' |', '|' + '---|' * len(COLUMNS)]
+    lines = table_head('Supernet overhead', results, "Cells 'a / b': supernet / fixed subnet.", COLUMNS)
     for name, r in results['settings'].items():
         t, m = r['time'], r['memory']
         cells = [name, r['subnet'], f"{r['batch']} x {r['size']}x{r['size']}", pair(t['params_m'], '.2f'),
