@@ -7,7 +7,8 @@ import os.path as osp
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
-from pinas_mm.utils.launcher import setup_launcher  # importing pinas_mm checks the stack, registers modules
+# importing pinas_mm checks the stack and registers its modules
+from pinas_mm.utils.launcher import close_process_group, setup_launcher
 
 
 def parse_args():
@@ -39,6 +40,7 @@ def main():
         runner.test_evaluator.metrics.append(
             runner.build_evaluator(dict(type='DumpResults', out_file_path=args.out)).metrics[0])
     runner.test()
+    close_process_group()
 
 
 if __name__ == '__main__':

@@ -7,7 +7,8 @@ import os.path as osp
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
-from pinas_mm.utils.launcher import setup_launcher  # importing pinas_mm checks the stack, registers modules
+# importing pinas_mm checks the stack and registers its modules
+from pinas_mm.utils.launcher import close_process_group, setup_launcher
 
 
 def parse_args():
@@ -57,6 +58,7 @@ def main():
     args = parse_args()
     cfg = merge_args(Config.fromfile(args.config), args)
     Runner.from_cfg(cfg).train()
+    close_process_group()
 
 
 if __name__ == '__main__':

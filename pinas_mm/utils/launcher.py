@@ -28,3 +28,10 @@ def setup_launcher(cfg, launcher):
         cfg.merge_from_dict({'env_cfg.dist_cfg.backend': 'gloo'})
         if _sync_bn_to_bn(cfg.get('model')):
             warnings.warn('no GPU: SyncBN layers are built as BN (per-rank statistics) for this distributed run')
+
+
+def close_process_group():
+    """Destroy the default process group, if any, before the interpreter exits: a gloo group left to the exit's
+    destructors can abort a finished rank (``terminate called without an active exception``, SIGABRT)."""
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        torch.distributed.destroy_process_group()
