@@ -2,8 +2,8 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-DEMO_CONFIG := configs/pinas/spos_supernet_mnist5k.py
-DEMO_DIR := work_dirs/demo
+# e.g. make demo DEMO_ARGS=--resume (python tools/run_demo.py --help lists them)
+DEMO_ARGS ?=
 
 .PHONY: install test demo
 
@@ -14,6 +14,4 @@ test: install
 	$(PY) -m pytest tests
 
 demo: install
-	$(PY) tools/dataset_converters/prepare_mnist5k.py data/mnist5k
-	$(PY) tools/train.py $(DEMO_CONFIG) --work-dir $(DEMO_DIR)
-	$(PY) tools/export_subnet.py $(DEMO_CONFIG) $(DEMO_DIR)/epoch_5.pth --subnet 31203 --out $(DEMO_DIR)/subnet.pth
+	$(PY) tools/run_demo.py $(DEMO_ARGS)

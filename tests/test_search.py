@@ -114,7 +114,7 @@ def test_two_ranks_split_the_scoring_and_find_what_one_finds(repo_root, uninterr
     env = dict(ONE_THREAD, PYTHON=sys.executable, PORT=free_port)
     result = subprocess.run(['bash', 'tools/dist_train.sh', config, '2', '--work-dir', str(tmp_path)], cwd=repo_root,
                             env=env, capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
     logged = (result.stdout + result.stderr).count('Generation [1/3] candidate')  # rank 0 logs its own share
     assert logged == 3 and 'of rank 0' in result.stdout + result.stderr
     assert generations(tmp_path) == generations(reference)

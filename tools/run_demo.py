@@ -8,9 +8,13 @@ Stages, each one of this repository's tools with a shipped config, in its own fo
 3. searches: Pi-NAS's with its label-free score, SPOS's with its classifier;
 4. export: the Pi-NAS best, a random subnet of the Pi-NAS supernet, and the SPOS best, as backbone checkpoints;
 5. transfer: Mask R-CNN and DeepLabV3 trained briefly on the canvases with each backbone;
-6. summary: box / mask AP and mIoU per backbone (``summary.md``) and the supernet's loss curve (``supernet_loss.png``).
+6. predictions: a few val canvases drawn with the Pi-NAS backbone's detections and segmentation (mmdet's and mmseg's
+   visualisers, ``tools/test.py --show-dir``);
+7. summary: box / mask AP and mIoU per backbone (``summary.md``, printed too) and the supernets' loss curves
+   (``supernet_loss.png``); each search drew its progress and Pareto front (``*_search/search.png``).
 
-A finished stage is never run again (its results stay) unless named in ``--redo``; an interrupted training resumes.
+A finished stage is never run again (its results stay) unless named in ``--redo``, which also reruns the stages after
+it. An interrupted training is continued with ``--resume``; without it the run stops rather than start it over.
 ``--quick`` shortens every schedule to a few steps (what CI runs); its figures mean nothing.
 """
 import argparse
@@ -21,6 +25,7 @@ import random
 import subprocess
 import sys
 import time
+from collections import namedtuple
 
 import yaml
 
@@ -29,11 +34,20 @@ SPACE_LAYERS, CANDIDATES = 5, '0123'  # the scaled-down space of the *_mnist5k c
 BACKBONES = ('pinas', 'random', 'spos')
 TITLES = dict(pinas='Pi-NAS search (no labels)', random='random subnet of the Pi-NAS supernet',
               spos='SPOS search (supervised baseline)')
+TASK_TITLES = dict(mask_rcnn='Mask R-CNN detections (class: score)',
+                   deeplab='DeepLabV3 segmentation (the background is ignored in training, as ADE20K\'s "other" is, '
+                           'so it gets some digit\'s colour; only digit pixels count for mIoU)')
+SUPERNETS = dict(pinas=('configs/pinas/supernet_mnist5k.py', 'supernet'),
+                 spos=('configs/pinas/spos_supernet_mnist5k.py', 'spos_supernet'))
+SEARCHES = dict(pinas='configs/pinas/search_mnist5k.py', spos='configs/pinas/spos_search_mnist5k.py')
 TRANSFER = dict(mask_rcnn='configs/transfer/mask-rcnn_pinas_fpn_digit-canvases.py',
                 deeplab='configs/transfer/deeplabv3_pinas-d8_digit-canvases.py')
+STAGES = ('supernets', 'searches', 'export', 'transfer', 'predictions')
+NUM_DRAWN = 4  # val canvases drawn per task
 QUICK = dict(  # a few steps of every stage
     supernet=['train_cfg.max_epochs=1', 'train_dataloader.dataset.indices=128'],
-    spos_supernet=['train_cfg.max_epochs=1', 'train_dataloader.dataset.indices=128', 'val_dataloader.dataset.indices=64'],
+    spos_supernet=['train_cfg.max_epochs=1', 'train_dataloader.dataset.indices=128',
+                   'val_dataloader.dataset.indices=64'],
     search=['train_cfg.max_epochs=1', 'train_cfg.num_candidates=3', 'train_cfg.top_k=1', 'train_cfg.num_mutation=1',
             'train_cfg.num_crossover=1', 'train_cfg.calibrate_sample_num=64', 'train_cfg.num_score_images=64'],
     mask_rcnn=['train_cfg.max_epochs=1', 'train_dataloader.dataset.indices=8', 'val_dataloader.dataset.indices=4',
@@ -48,9 +62,14 @@ def parse_args():
     parser.add_argument('--work-dir', default='work_dirs/demo', help='one folder per stage below it')
     parser.add_argument('--data-root', default='data', help='where the prepared data is cached')
     parser.add_argument('--quick', action='store_true', help='a few steps per stage: checks the pipeline (CI)')
-    parser.add_argument('--redo', nargs='+', default=[], metavar='STAGE',
-                        help='run these finished stages again: supernets, searches, export, transfer')
+    parser.add_argument('--resume', action='store_true', help='continue the trainings an earlier run left unfinished')
+    parser.add_argument('--redo', nargs='+', default=[], metavar='STAGE', choices=STAGES,
+                        help=f'run these finished stages, and those after them, again: {", ".join(STAGES)}')
     return parser.parse_args()
+
+
+# One unit of work: ``outputs`` all exist once it has finished; ``resumable`` exists once it has saved some progress.
+Job = namedtuple('Job', 'stage name outputs action resumable')
 
 
 class Demo:
@@ -58,9 +77,12 @@ class Demo:
     def __init__(self, args):
         self.args = args
         self.work_dir = osp.abspath(args.work_dir)
-        self.mnist = osp.join(args.data_root, 'mnist5k')
-        self.canvases = osp.join(args.data_root, 'digit_canvases')
+        self.mnist = osp.join(osp.abspath(args.data_root), 'mnist5k')
+        self.canvases = osp.join(osp.abspath(args.data_root), 'digit_canvases')
+        first_redone = min((STAGES.index(stage) for stage in args.redo), default=len(STAGES))
+        self.redo = set(STAGES[first_redone:])  # later stages consume a redone stage's results
         self.timings = {}
+        self.start = time.time()
 
     def path(self, *parts):
         return osp.join(self.work_dir, *parts)
@@ -73,63 +95,121 @@ class Demo:
         extra = QUICK[kind] if self.args.quick else []
         return ['--cfg-options', *options, *extra] if options or extra else []
 
-    def stage(self, name, outputs, action):
-        """Run ``action`` unless all ``outputs`` exist (a finished stage) and ``name`` is not to be redone."""
-        if all(osp.exists(p) for p in outputs) and name not in self.args.redo:
-            print(f'[{name}] done before: {", ".join(outputs)}', flush=True)
-            return
-        start = time.time()
-        action()
-        self.timings[name] = self.timings.get(name, 0) + time.time() - start
+    def train(self, config, work_dir, kind, *options, resume=False):
+        self.run('tools/train.py', config, '--work-dir', work_dir, *(['--resume'] if resume else []),
+                 *self.options(kind, *options))
 
-    def train(self, config, work_dir, kind, *options):
-        """tools/train.py, resumed when an earlier run left a checkpoint."""
-        resume = ['--resume'] if osp.exists(osp.join(work_dir, 'last_checkpoint')) else []
-        self.run('tools/train.py', config, '--work-dir', work_dir, *resume, *self.options(kind, *options))
+    def training(self, stage, name, config, work_dir, kind, *options):
+        """A job that trains ``config`` in ``work_dir`` (continued from its last checkpoint with ``--resume``) and then
+        leaves a ``done`` file: mmengine writes no end-of-training marker."""
+        marker = osp.join(work_dir, 'done')
+
+        def action(resume):
+            self.train(config, work_dir, kind, *options, resume=resume)
+            open(marker, 'w').close()
+
+        return Job(stage, name, [marker], action, osp.join(work_dir, 'last_checkpoint'))
 
     @staticmethod
     def last_checkpoint(work_dir):
         with open(osp.join(work_dir, 'last_checkpoint')) as f:
             return f.read().strip()
 
-    def main(self):
-        os.makedirs(self.work_dir, exist_ok=True)
-        self.run('tools/dataset_converters/prepare_mnist5k.py', self.mnist)
-        self.run('tools/dataset_converters/prepare_digit_canvases.py', self.canvases)
+    def jobs(self):
         mnist = f'data_root={self.mnist}'
-        supernets = dict(pinas=('configs/pinas/supernet_mnist5k.py', 'supernet'),
-                         spos=('configs/pinas/spos_supernet_mnist5k.py', 'spos_supernet'))
-        for name, (config, kind) in supernets.items():
-            work_dir = self.path(f'{name}_supernet')
-            self.stage('supernets', [osp.join(work_dir, 'done')], lambda: (
-                self.train(config, work_dir, kind, f'train_dataloader.dataset.{mnist}',
-                           *([f'val_dataloader.dataset.{mnist}'] if name == 'spos' else [])),
-                open(osp.join(work_dir, 'done'), 'w').close()))
-        searches = dict(pinas='configs/pinas/search_mnist5k.py', spos='configs/pinas/spos_search_mnist5k.py')
-        for name, config in searches.items():
-            work_dir = self.path(f'{name}_search')
-            self.stage('searches', [osp.join(work_dir, 'best_fix_subnet.yaml')], lambda: self.train(
-                config, work_dir, 'search', f'load_from={self.last_checkpoint(self.path(f"{name}_supernet"))}',
-                f'train_cfg.dataloader.dataset.{mnist}', f'train_cfg.calibrate_dataloader.dataset.{mnist}'))
+        for name, (config, kind) in SUPERNETS.items():
+            yield self.training('supernets', name, config, self.path(f'{name}_supernet'), kind,
+                                f'train_dataloader.dataset.{mnist}',
+                                *([f'val_dataloader.dataset.{mnist}'] if name == 'spos' else []))
+        for name, config in SEARCHES.items():
+            yield self.search(name, config, f'train_cfg.dataloader.dataset.{mnist}',
+                              f'train_cfg.calibrate_dataloader.dataset.{mnist}')
         rng = random.Random(0)
         subnets = dict(pinas=self.path('pinas_search', 'best_fix_subnet.yaml'),
                        random=''.join(rng.choice(CANDIDATES) for _ in range(SPACE_LAYERS)),
                        spos=self.path('spos_search', 'best_fix_subnet.yaml'))
         for name in BACKBONES:
-            source = 'spos' if name == 'spos' else 'pinas'
-            out = self.path('export', f'{name}.pth')
-            self.stage('export', [out], lambda: self.run(
-                'tools/export_subnet.py', supernets[source][0], self.last_checkpoint(self.path(f'{source}_supernet')),
-                '--subnet', subnets[name], '--out', out))
+            yield self.export(name, 'spos' if name == 'spos' else 'pinas', subnets[name])
         for name in BACKBONES:
             for task, config in TRANSFER.items():
-                work_dir = self.path('transfer', f'{task}_{name}')
-                self.stage('transfer', [osp.join(work_dir, 'done')], lambda: (
-                    self.train(config, work_dir, task, f'model.backbone.arch={self.path("export", name + ".yaml")}',
-                               f'model.backbone.init_cfg.checkpoint={self.path("export", name + ".pth")}',
-                               *self.canvas_options(task)),
-                    open(osp.join(work_dir, 'done'), 'w').close()))
+                yield self.training('transfer', f'{task}_{name}', config, self.path('transfer', f'{task}_{name}'),
+                                    task, f'model.backbone.arch={self.path("export", name + ".yaml")}',
+                                    f'model.backbone.init_cfg.checkpoint={self.path("export", name + ".pth")}',
+                                    *self.canvas_options(task))
+        for task, config in TRANSFER.items():
+            yield self.draw_predictions(task, config, 'pinas')
+
+    def search(self, name, config, *options):
+        """A search of the ``name`` supernet; resumed, it reloads the supernet it started from (its checkpoint)."""
+        work_dir = self.path(f'{name}_search')
+
+        def action(resume):
+            load = [] if resume else [f'load_from={self.last_checkpoint(self.path(f"{name}_supernet"))}']
+            self.train(config, work_dir, 'search', *options, *load, resume=resume)
+
+        return Job('searches', name, [osp.join(work_dir, 'best_fix_subnet.yaml')], action,
+                   osp.join(work_dir, 'search_epoch_1.pkl'))
+
+    def export(self, name, source, subnet):
+        """The ``subnet`` (a format string or a YAML) of the ``source`` supernet as a standalone backbone."""
+        out = self.path('export', f'{name}.pth')
+        return Job('export', name, [out], lambda resume: self.run(
+            'tools/export_subnet.py', SUPERNETS[source][0], self.last_checkpoint(self.path(f'{source}_supernet')),
+            '--subnet', subnet, '--out', out), None)
+
+    def draw_predictions(self, task, config, name):
+        """``NUM_DRAWN`` val canvases with the predictions of the ``task`` model trained on backbone ``name``."""
+        out_dir = self.path('predictions', task)
+
+        def action(resume):
+            self.run('tools/test.py', config, self.last_checkpoint(self.path('transfer', f'{task}_{name}')),
+                     '--work-dir', out_dir, '--show-dir', out_dir, '--cfg-options',
+                     f'model.backbone.arch={self.path("export", name + ".yaml")}', 'model.backbone.init_cfg=None',
+                     f'test_dataloader.dataset.indices={NUM_DRAWN}', *self.canvas_options(task))
+
+        return Job('predictions', task, [osp.join(out_dir, 'vis_data', 'vis_image')], action, None)
+
+    def main(self):
+        os.makedirs(self.work_dir, exist_ok=True)
+        try:  # written once, then checked file by file on every run
+            self.run('tools/dataset_converters/prepare_mnist5k.py', self.mnist)
+            self.run('tools/dataset_converters/prepare_digit_canvases.py', self.canvases)
+        except subprocess.CalledProcessError:
+            sys.exit('the data could not be prepared; the message above says why and how to rebuild it')
+        jobs = list(self.jobs())
+        for index, job in enumerate(jobs, 1):
+            self.report_progress(index, len(jobs), job)
+            self.do(job)
         self.summarise()
+
+    def report_progress(self, index, total, job):
+        width = 30
+        filled = width * (index - 1) // total
+        minutes, seconds = divmod(int(time.time() - self.start), 60)
+        print(f'\n[{"#" * filled}{"." * (width - filled)}] job {index}/{total} {job.stage}: {job.name} '
+              f'({minutes}:{seconds:02d} elapsed)', flush=True)
+
+    def do(self, job):
+        """Run ``job`` unless it has finished and its stage is not to be redone; refuse to silently restart one that
+        was interrupted."""
+        redo = job.stage in self.redo
+        if all(osp.exists(p) for p in job.outputs) and not redo:
+            print(f'[{job.stage}] {job.name} done before: {", ".join(job.outputs)}', flush=True)
+            return
+        resume = bool(job.resumable and osp.exists(job.resumable) and not redo)
+        if resume and not self.args.resume:
+            sys.exit(f'[{job.stage}] {job.name} was interrupted ({job.resumable} exists): run again with --resume to '
+                     f'continue it, or with --redo {job.stage} to start the stage over')
+        for path in job.outputs:  # a redone job counts as finished only once it finishes again
+            if osp.isfile(path):
+                os.remove(path)
+        start = time.time()
+        try:
+            job.action(resume)
+        except subprocess.CalledProcessError as error:
+            sys.exit(f'[{job.stage}] {job.name} failed (exit code {error.returncode}; its output is above). Finished '
+                     'jobs keep their results: after a fix, run again with --resume.')
+        self.timings[job.stage] = self.timings.get(job.stage, 0) + time.time() - start
 
     def canvas_options(self, task):
         """Point a transfer config at the prepared canvases (COCO for Mask R-CNN, the ADE20K layout for DeepLab)."""
@@ -164,8 +244,12 @@ class Demo:
                            'with each backbone' + (' (--quick: a few steps, figures mean nothing)'
                                                    if self.args.quick else '') + '.', '', *rows, '',
                            'Stage times this run (s): ' + json.dumps({k: round(v) for k, v in self.timings.items()}),
-                           f'Search plots: {self.path("pinas_search", "search.png")}, '
-                           f'{self.path("spos_search", "search.png")}', ''])
+                           '', f'Plots in {self.work_dir}:', '',
+                           '- `supernet_loss.png`: training loss of both supernets;',
+                           '- `pinas_search/search.png`, `spos_search/search.png`: score vs MACs of every candidate '
+                           'by generation with the Pareto front, and the best score per generation;',
+                           *[f'- `predictions/{task}/vis_data/vis_image/*.png`: {NUM_DRAWN} val canvases, ground truth and '
+                             f'{TASK_TITLES[task]} with the Pi-NAS backbone;' for task in TRANSFER], ''])
         with open(self.path('summary.md'), 'w') as f:
             f.write(table)
         self.plot_supernet_loss()

@@ -4,7 +4,7 @@
 #   python tools/train.py configs/pinas/spos_search_mnist5k.py --work-dir work_dirs/spos_search_mnist5k
 _base_ = ['./spos_supernet_mnist5k.py']
 
-load_from = 'work_dirs/demo/epoch_5.pth'  # the supernet command A trains
+load_from = 'work_dirs/spos_supernet_mnist5k/epoch_5.pth'  # tools/train.py configs/pinas/spos_supernet_mnist5k.py
 
 train_cfg = dict(
     _delete_=True,

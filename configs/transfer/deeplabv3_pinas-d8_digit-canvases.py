@@ -3,9 +3,9 @@
 # on the digit canvases, 128x128 images of 2-4 mnist_5k digits of 20-40 px each, written in ADE20K's layout by
 #   python tools/dataset_converters/prepare_digit_canvases.py data/digit_canvases
 # The 10 digits are the classes and the background is ignored (reduce_zero_label), as ADE20K's "other" is.
-# 400 train canvases, 8 per step, 1,000 iterations, then IoUMetric (mIoU over the digits) on the 100 val canvases.
+# 400 train canvases, 8 per step, 600 iterations, then IoUMetric (mIoU over the digits) on the 100 val canvases.
 #   python tools/train.py configs/transfer/deeplabv3_pinas-d8_digit-canvases.py
-# loads subnet 31203 from work_dirs/demo/subnet.pth; another subnet: --cfg-options
+# starts from the Pi-NAS subnet that README command A (tools/run_demo.py) found and exported; another: --cfg-options
 #   model.backbone.arch=<its .yaml> model.backbone.init_cfg.checkpoint=<its .pth>   (tools/export_subnet.py's pair)
 # On 2 CPU cores: about 3.5 minutes, 83 mIoU (subnet 30330 of the trained supernet_mnist5k).
 _base_ = ['./deeplabv3_pinas-trans-d8_4xb4-80k_ade20k-512x512.py']
@@ -15,12 +15,12 @@ norm_cfg = dict(type='BN', requires_grad=True)  # one CPU process
 model = dict(
     data_preprocessor=dict(size=crop_size),
     backbone=dict(
-        arch='31203',  # layer1.0 .. layer4.0; a subnet YAML works too (tools/export_subnet.py writes one)
+        arch='work_dirs/demo/export/pinas.yaml',  # or a format string: '31203' is layer1.0 .. layer4.0
         stage_blocks=(1, 1, 2, 1),
         stem_channels=16,
         base_channels=16,  # stage outputs 64, 128, 256, 512
         norm_cfg=norm_cfg,
-        init_cfg=dict(checkpoint='work_dirs/demo/subnet.pth')),  # written by tools/export_subnet.py
+        init_cfg=dict(checkpoint='work_dirs/demo/export/pinas.pth')),  # written by tools/export_subnet.py
     # ASPP rates scale with the image (512 -> 128 px): at 12-36 its 16x16 feature map would see only the centre tap.
     # The ignored background is 98 % of the pixels: the losses average over the digits' pixels, not over all of them
     # (which would shrink them and their gradients 45-fold).
@@ -55,7 +55,7 @@ train_dataloader = dict(batch_size=8, num_workers=1, dataset=dict(canvases, pipe
 val_dataloader = dict(num_workers=1, dataset=dict(canvases, pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
-iters = 1000
+iters = 600
 param_scheduler = [dict(type='PolyLR', eta_min=1e-4, power=0.9, begin=0, end=iters, by_epoch=False)]
 train_cfg = dict(max_iters=iters, val_interval=iters)
 default_hooks = dict(checkpoint=dict(interval=iters))

