@@ -165,3 +165,26 @@ def test_resuming_with_other_settings_is_refused(repo_root, mnist5k, pinas_check
     with pytest.raises(ValueError, match='other settings'):
         search(write_config(tmp_path / 'b.py', repo_root, mnist5k, pinas_checkpoint, top_k=3), tmp_path, resume=True,
                load_from=None)  # as tools/train.py --resume does
+
+
+def test_given_subnets_are_scored_as_the_search_scored_them(repo_root, uninterrupted, tmp_path):
+    """SubnetScoreLoop (the supernet's ranking of a list of subnets, for tools/rank_correlation.py) reuses the
+    search's scoring: same score, BN recalibration and images, hence the same value for a subnet the search met."""
+    config, reference = uninterrupted
+    searched = {r['subnet']: r['score'] for generation in generations(reference) for r in generation}
+    listed = sorted(searched)[:3]
+    (tmp_path / 'subnets.json').write_text(json.dumps([dict(subnet=s) for s in listed] + [dict(subnet=listed[0])]))
+    result = subprocess.run(command(config, tmp_path, '--cfg-options', 'train_cfg.type=SubnetScoreLoop',
+                                    f'train_cfg.subnets={tmp_path / "subnets.json"}'),
+                            cwd=repo_root, env=ONE_THREAD, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    scored = json.loads((tmp_path / 'subnet_scores.json').read_text())
+    assert [r['subnet'] for r in scored] == listed  # listed once each, in order
+    assert all(r['score'] == searched[r['subnet']] and r['flops'] > 0 for r in scored)
+
+
+def test_a_listed_subnet_outside_the_space_is_refused_naming_its_layer(repo_root, mnist5k, pinas_checkpoint,
+                                                                          tmp_path):
+    config = write_config(tmp_path / 'search.py', repo_root, mnist5k, pinas_checkpoint)
+    with pytest.raises(ValueError, match=r"layer layer3.1: unknown candidate '7'"):
+        search(config, tmp_path, **{'train_cfg.type': 'SubnetScoreLoop', 'train_cfg.subnets': ['31203', '31273']})

@@ -1,0 +1,74 @@
+# Copyright (c) pinas_mm contributors. All rights reserved.
+"""Ground truth of the ranking benchmark: subnets of the scaled-down space, each trained stand-alone.
+
+``--num-subnets`` subnets drawn uniformly with ``--subnet-seed`` (the same draw as ``supernets.py``) are each trained
+from scratch with ``configs/pinas/subnet_mnist5k.py`` (supervised, 4,000 mnist_5k digits at 32x32, cosine schedule to
+zero) under every seed of ``--seeds``; their top-1 on the 1,000 held-out digits goes to
+``results/standalone_v1.json`` after every run. An interrupted run continues where it stopped; a complete file is the
+stored ground truth and is not recomputed.
+
+Run: ``python benchmarks/ranking/standalone.py`` (about 40 minutes on 2 CPU cores for 32 subnets x 3 seeds).
+"""
+import argparse
+import os.path as osp
+import time
+
+import torch
+from mmengine.config import Config
+from mmengine.runner import Runner
+
+import pinas_mm  # noqa: F401  (checks the installed stack, applies compat fixes, registers modules)
+from common import REPO, RESULTS, ResultsFile, sample_subnets  # benchmarks/ranking/ is on sys.path (script)
+
+CONFIG = osp.join(REPO, 'configs/pinas/subnet_mnist5k.py')
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--num-subnets', type=int, default=30)
+    parser.add_argument('--subnet-seed', type=int, default=0, help='seed of the draw of subnets')
+    parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1], help='training seeds per subnet')
+    parser.add_argument('--epochs', type=int, default=5, help="the config's 10 halved: the cosine schedule still ends "
+                        'at zero, and the benchmark fits in an hour on 2 CPU cores')
+    parser.add_argument('--data-root', default=osp.join(REPO, 'data/mnist5k'),
+                        help='tools/dataset_converters/prepare_mnist5k.py output')
+    parser.add_argument('--work-dir', default=osp.join(REPO, 'work_dirs/ranking/standalone'))
+    parser.add_argument('--results', default=osp.join(RESULTS, 'standalone_v1.json'))
+    parser.add_argument('--threads', type=int, default=2, help='torch.set_num_threads (default 2)')
+    return parser.parse_args()
+
+
+def train(subnet, seed, args):
+    """Train one subnet from scratch; its top-1 (%) on the held-out digits after the last epoch."""
+    cfg = Config.fromfile(CONFIG)
+    cfg.merge_from_dict({
+        'model.backbone.arch': subnet, 'randomness.seed': seed, 'train_cfg.max_epochs': args.epochs,
+        'param_scheduler.T_max': args.epochs, 'param_scheduler.end': args.epochs,
+        'train_cfg.val_interval': args.epochs + 1,  # validated once, below
+        'train_dataloader.dataset.data_root': args.data_root, 'val_dataloader.dataset.data_root': args.data_root,
+        'default_hooks.checkpoint': None, 'log_level': 'WARNING', 'experiment_name': f'{subnet}_seed{seed}',
+        'work_dir': osp.join(args.work_dir, f'{subnet}_seed{seed}')})
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    return runner.val()['accuracy/top1']
+
+
+def main():
+    args = parse_args()
+    torch.set_num_threads(args.threads)
+    subnets = sample_subnets(args.num_subnets, args.subnet_seed)
+    settings = dict(config=osp.relpath(CONFIG, REPO), num_subnets=args.num_subnets, subnet_seed=args.subnet_seed,
+                    epochs=args.epochs, subnets=subnets)  # not the seeds: a later run may add some
+    results = ResultsFile(args.results, settings, args.threads)
+    todo = [(subnet, seed) for seed in args.seeds for subnet in subnets if not results.find(subnet=subnet, seed=seed)]
+    print(f'{len(subnets) * len(args.seeds) - len(todo)} runs stored in {args.results}, {len(todo)} to go')
+    for index, (subnet, seed) in enumerate(todo, 1):
+        start = time.time()
+        accuracy = train(subnet, seed, args)
+        results.add(dict(subnet=subnet, seed=seed, accuracy=accuracy, seconds=round(time.time() - start, 1)))
+        print(f'[{index}/{len(todo)}] subnet {subnet} seed {seed}: top-1 {accuracy:.2f} % '
+              f'({time.time() - start:.0f} s)', flush=True)
+
+
+if __name__ == '__main__':
+    main()

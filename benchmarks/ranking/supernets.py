@@ -1,0 +1,215 @@
+# Copyright (c) pinas_mm contributors. All rights reserved.
+"""The ranking benchmark: how well does each supernet rank subnets like their stand-alone accuracy?
+
+For every method below and seed, a supernet of the scaled-down space is trained on the 4,000 mnist_5k training digits
+with the repository's own config (``tools/train.py``), then scores the benchmark's subnets exactly as its search would
+(``SubnetScoreLoop``: the same score, BN recalibration and images as ``search_mnist5k.py`` /
+``spos_search_mnist5k.py``). The scores go to ``results/supernet_scores_v1.json`` (stored like the ground truth:
+re-running trains and scores only what is missing), and are compared with the mean stand-alone top-1 of
+``standalone.py``'s results: Kendall tau, Spearman rho, top-5 overlap, with 95 % bootstrap intervals over the subnets,
+in ``results/ranking.{md,json}`` and a scatter plot per method.
+
+Methods: Pi-NAS (self-supervised, label-free contrastive score after BN recalibration), SPOS (supervised, its own
+classifier's accuracy), MixPath (SPOS training with up to 2 candidates per layer and Shadow BN), and the Pi-NAS
+ablations: without cross-path (the same path in both branches), without negatives (no queue, cosine loss), without BN
+recalibration (the Pi-NAS supernet scored with its training-time statistics).
+
+Run: ``python benchmarks/ranking/supernets.py`` (after ``standalone.py``; about 30 minutes on 2 CPU cores).
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import numpy as np
+
+from common import REPO, RESULTS, ResultsFile, now, sample_subnets  # benchmarks/ranking/ is on sys.path (script)
+from pinas_mm.evaluation import bootstrap_ci, kendall_tau, spearman_rho, top_k_overlap
+from pinas_mm.visualization import plot_rank_correlation
+
+# name: supernet config and its training options, search config whose score ranks, scoring-only options,
+# and a method whose supernet is reused (same training)
+METHODS = {
+    'Pi-NAS': dict(supernet='supernet_mnist5k.py', search='search_mnist5k.py'),
+    'SPOS': dict(supernet='spos_supernet_mnist5k.py', search='spos_search_mnist5k.py'),
+    'MixPath': dict(supernet='spos_supernet_mnist5k.py', search='spos_search_mnist5k.py',
+                    train=['model.architecture.backbone.max_paths=2']),
+    'Pi-NAS w/o cross-path': dict(supernet='supernet_mnist5k.py', search='search_mnist5k.py',
+                                  train=['model.cross_path=False'], ablation=True),
+    'Pi-NAS w/o negatives': dict(supernet='supernet_mnist5k.py', search='search_mnist5k.py',
+                                 train=['model.use_negatives=False'], ablation=True),
+    'Pi-NAS w/o BN recalibration': dict(supernet='supernet_mnist5k.py', search='search_mnist5k.py',
+                                        score=['train_cfg.calibrate_sample_num=0'], reuse='Pi-NAS', ablation=True),
+}
+TOP_K = 5
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--num-subnets', type=int, default=30, help="as standalone.py's")
+    parser.add_argument('--subnet-seed', type=int, default=0, help="as standalone.py's")
+    parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1], help='supernet seeds of the methods')
+    parser.add_argument('--ablation-seeds', type=int, nargs='+', default=[0], help='supernet seeds of the ablations')
+    parser.add_argument('--methods', nargs='+', choices=list(METHODS), default=list(METHODS))
+    parser.add_argument('--data-root', default=osp.join(REPO, 'data/mnist5k'),
+                        help='tools/dataset_converters/prepare_mnist5k.py output')
+    parser.add_argument('--work-dir', default=osp.join(REPO, 'work_dirs/ranking'))
+    parser.add_argument('--standalone', default=osp.join(RESULTS, 'standalone_v1.json'))
+    parser.add_argument('--results', default=osp.join(RESULTS, 'supernet_scores_v1.json'))
+    parser.add_argument('--bootstrap', type=int, default=2000, help='bootstrap resamples of the subnets')
+    return parser.parse_args()
+
+
+def slug(method):
+    return method.lower().replace('/', '').replace(' ', '_').replace('-', '')
+
+
+def train_tool(config, work_dir, options, log):
+    """tools/train.py with one of the repository's configs and ``options`` (resumed if an earlier run left a
+    checkpoint), its output appended to ``log``."""
+    resume = ['--resume'] if osp.exists(osp.join(work_dir, 'last_checkpoint')) else []
+    command = [sys.executable, 'tools/train.py', f'configs/pinas/{config}', '--work-dir', work_dir, *resume,
+               '--cfg-options', *options]
+    os.makedirs(work_dir, exist_ok=True)
+    with open(log, 'a') as f:
+        result = subprocess.run(command, cwd=REPO, stdout=f, stderr=subprocess.STDOUT)
+    if result.returncode:
+        raise SystemExit(f'{" ".join(command)} failed (exit code {result.returncode}); see {log}')
+
+
+def supernet_checkpoint(method, seed, args):
+    """The trained supernet of ``method`` under ``seed``, trained first if it is not yet."""
+    spec = METHODS[method]
+    trained = spec.get('reuse', method)
+    work_dir = osp.join(args.work_dir, f'{slug(trained)}_seed{seed}')
+    if not osp.exists(osp.join(work_dir, 'done')):
+        data = [f'train_dataloader.dataset.data_root={args.data_root}']
+        if spec['supernet'].startswith('spos'):
+            data.append(f'val_dataloader.dataset.data_root={args.data_root}')
+        print(f'  training the {trained} supernet, seed {seed}: {work_dir}', flush=True)
+        train_tool(spec['supernet'], work_dir, [f'randomness.seed={seed}', *spec.get('train', []), *data],
+                   osp.join(work_dir, 'train.log'))
+        open(osp.join(work_dir, 'done'), 'w').close()
+    with open(osp.join(work_dir, 'last_checkpoint')) as f:
+        return f.read().strip()
+
+
+def score_subnets(method, seed, subnets_file, args):
+    """{subnet: score} of the ``method`` supernet under ``seed``, as its search scores candidates."""
+    spec = METHODS[method]
+    checkpoint = supernet_checkpoint(method, seed, args)
+    work_dir = osp.join(args.work_dir, f'{slug(method)}_seed{seed}_scores')
+    print(f'  scoring {method}, seed {seed}: {work_dir}', flush=True)
+    train_tool(spec['search'], work_dir, [
+        'train_cfg.type=SubnetScoreLoop', f'train_cfg.subnets={subnets_file}', f'load_from={checkpoint}',
+        f'train_cfg.dataloader.dataset.data_root={args.data_root}',
+        f'train_cfg.calibrate_dataloader.dataset.data_root={args.data_root}', *spec.get('train', []),
+        *spec.get('score', [])], osp.join(work_dir, 'score.log'))
+    with open(osp.join(work_dir, 'subnet_scores.json')) as f:
+        return {r['subnet']: r['score'] for r in json.load(f)}
+
+
+def compare(scores_by_seed, truth, args):
+    """Tau, rho and top-k overlap of the seeds' scores against ``truth``: the mean over seeds, each seed's figure,
+    and a bootstrap interval of the mean over the subnets."""
+    scores, truth = np.asarray(scores_by_seed, dtype=float).T, np.asarray(truth, dtype=float)  # subnets x seeds
+    row = {}
+    for name, measure in (('kendall_tau', kendall_tau), ('spearman_rho', spearman_rho)):
+        def mean_over_seeds(columns, true, measure=measure):
+            return float(np.mean([measure(column, true) for column in columns.T]))
+        row[name] = dict(mean=mean_over_seeds(scores, truth), per_seed=[measure(c, truth) for c in scores.T],
+                         ci95=bootstrap_ci(scores, truth, mean_over_seeds, args.bootstrap))
+    row[f'top{TOP_K}_overlap'] = float(np.mean([top_k_overlap(column, truth, TOP_K) for column in scores.T]))
+    return row
+
+
+def load_truth(path, subnets):
+    """Each subnet's mean stand-alone top-1 over the seeds stored, and the per-seed columns."""
+    if not osp.exists(path):
+        raise SystemExit(f'{path} does not exist: run benchmarks/ranking/standalone.py first')
+    with open(path) as f:
+        standalone = json.load(f)
+    if standalone['settings']['subnets'] != subnets:
+        raise SystemExit(f'{path} holds other subnets than --num-subnets/--subnet-seed draw')
+    by_seed = {}
+    for record in standalone['records']:
+        by_seed.setdefault(record['seed'], {})[record['subnet']] = record['accuracy']
+    complete = sorted(seed for seed, accuracies in by_seed.items() if len(accuracies) == len(subnets))
+    if not complete:
+        raise SystemExit(f'{path} has no seed with every subnet trained: run benchmarks/ranking/standalone.py')
+    columns = [[by_seed[seed][s] for s in subnets] for seed in complete]
+    return np.mean(columns, axis=0), columns, complete, standalone
+
+
+def fmt(entry):
+    low, high = entry['ci95']
+    return f'{entry["mean"]:.3f} [{low:.3f}, {high:.3f}]'
+
+
+def write_table(rows, truth, columns, seeds, standalone, results, subnets):
+    lines = ['# Ranking benchmark: supernet scores vs stand-alone accuracy', '',
+             f'{len(subnets)} subnets of the scaled-down space ({len(subnets[0])} layers x 4 candidates), drawn '
+             f'with seed {standalone["settings"]["subnet_seed"]}, each trained stand-alone for '
+             f'{standalone["settings"]["epochs"]} epochs (`{standalone["settings"]["config"]}`) under seeds {seeds}; '
+             f'ground truth = mean top-1 over those seeds on the 1,000 held-out digits: {truth.mean():.2f} % on '
+             f'average, {truth.min():.2f}-{truth.max():.2f} % across subnets, seed-to-seed std '
+             f'{np.std(columns, axis=0).mean() if len(columns) > 1 else float("nan"):.2f} points per subnet.', '',
+             'Kendall tau and Spearman rho: mean over supernet seeds [95 % bootstrap interval over the subnets]; '
+             f'top-{TOP_K} overlap: share of the {TOP_K} best stand-alone subnets among the {TOP_K} best scored.', '',
+             '| method | supernet seeds | Kendall tau | tau per seed | Spearman rho | top-5 overlap |',
+             '|---|---|---|---|---|---|']
+    for method, row in rows.items():
+        lines.append(f'| {method} | {row["seeds"]} | {fmt(row["kendall_tau"])} | '
+                     f'{", ".join(f"{t:.3f}" for t in row["kendall_tau"]["per_seed"])} | {fmt(row["spearman_rho"])} | '
+                     f'{row[f"top{TOP_K}_overlap"]:.2f} |')
+    pinas, spos = rows.get('Pi-NAS'), rows.get('SPOS')
+    if pinas and spos:
+        tau, margin = pinas['kendall_tau']['mean'], pinas['kendall_tau']['mean'] - spos['kendall_tau']['mean']
+        lines += ['', f'Targets of issue 9: Pi-NAS tau >= 0.7: {"met" if tau >= 0.7 else "not met"} ({tau:.3f}); '
+                  f'Pi-NAS tau >= SPOS tau + 0.1: {"met" if margin >= 0.1 else "not met"} ({margin:+.3f}).']
+    lines += ['', f'Made by `{"`, `".join(standalone["commands"])}` (ground truth, {standalone["settings"]["epochs"]} '
+              f'epochs) and `{"`, `".join(results.content["commands"])}`; stored in results/standalone_v1.json and '
+              f'results/supernet_scores_v1.json. Table written {now()}.', '']
+    table = '\n'.join(lines)
+    with open(osp.join(RESULTS, 'ranking.md'), 'w') as f:
+        f.write(table)
+    with open(osp.join(RESULTS, 'ranking.json'), 'w') as f:
+        json.dump(dict(rows=rows, ground_truth=dict(zip(subnets, truth.tolist())), seeds=seeds), f, indent=1)
+    print(table)
+
+
+def main():
+    args = parse_args()
+    subnets = sample_subnets(args.num_subnets, args.subnet_seed)
+    truth, columns, seeds, standalone = load_truth(args.standalone, subnets)
+    os.makedirs(args.work_dir, exist_ok=True)
+    subnets_file = osp.join(args.work_dir, 'subnets.json')
+    with open(subnets_file, 'w') as f:
+        json.dump(subnets, f)
+    results = ResultsFile(args.results, dict(num_subnets=args.num_subnets, subnet_seed=args.subnet_seed,
+                                             subnets=subnets, methods=METHODS))
+    for method in args.methods:
+        for seed in args.ablation_seeds if METHODS[method].get('ablation') else args.seeds:
+            if not results.find(method=method, seed=seed):
+                print(f'{method}, seed {seed}', flush=True)
+                results.add(dict(method=method, seed=seed, scores=score_subnets(method, seed, subnets_file, args)))
+    rows = {}
+    for method in METHODS:
+        records = [r for r in results.records if r['method'] == method]
+        if records:
+            rows[method] = dict(compare([[r['scores'][s] for s in subnets] for r in records], truth, args),
+                                seeds=[r['seed'] for r in records])
+            plot_rank_correlation([np.mean([r['scores'][s] for r in records]) for s in subnets], truth,
+                                  osp.join(RESULTS, f'ranking_{slug(method)}.png'),
+                                  predicted_label=f'{method} supernet score (mean over seeds)',
+                                  true_label='stand-alone top-1 (%)', title=method, top_k=TOP_K)
+    if len(columns) > 1:  # how well one stand-alone run ranks like another: the ceiling no score can beat
+        rows['stand-alone, another seed (noise ceiling)'] = dict(compare(columns[1:], columns[0], args),
+                                                                 seeds=seeds[1:])
+    write_table(rows, truth, columns, seeds, standalone, results, subnets)
+
+
+if __name__ == '__main__':
+    main()
