@@ -33,8 +33,8 @@ path-sampling models (random paths cost more or less than SUBNET).
   most candidates (about 15/16 with two paths a step), close to a long run's optimizer state.
 
 Run: ``python benchmarks/pinas_step.py [--threads 2] [--steps N] [--settings scaled-down full-size]`` (about 4.5
-minutes on 2 CPU cores); prints a table and writes ``benchmarks/results/pinas_step.{json,md}``.
-``--profile SETTING`` prints instead the top operators of one step of each model (torch.profiler).
+minutes on 2 CPU cores); prints a table and writes ``benchmarks/results/pinas_step.{json,md}`` (``--results-dir
+DIR``: in DIR). ``--profile SETTING`` prints instead the top operators of one step of each model (torch.profiler).
 """
 import argparse
 import contextlib
@@ -62,7 +62,7 @@ from pinas_mm.models.backbones.pinas_resnest import PiNASResNeSt
 from pinas_mm.models.utils import sample_two_paths
 from pinas_mm.registry import MODELS
 from pinas_mm.structures import format_subnet, parse_subnet
-from supernet_overhead import kib, machine_info, save_results, table_head  # benchmarks/ is on sys.path (script)
+from supernet_overhead import RESULTS, kib, machine_info, save_results, table_head  # benchmarks/ is on sys.path
 
 SETTINGS = {
     'scaled-down': dict(space=dict(stage_blocks=(1, 2, 1, 1), stem_channels=16, base_channels=16), channels=512,
@@ -266,6 +266,7 @@ def main():
     parser.add_argument('--threads', type=int, default=2, help='torch.set_num_threads (default 2)')
     parser.add_argument('--steps', type=int, help='timed rounds (default: 40 scaled-down, 10 full-size)')
     parser.add_argument('--settings', nargs='+', choices=list(SETTINGS), default=list(SETTINGS))
+    parser.add_argument('--results-dir', default=RESULTS, help='where to write the results (default: %(default)s)')
     parser.add_argument('--profile', choices=list(SETTINGS), help='profile one step of each model, then exit')
     parser.add_argument('--memory-child', nargs=3, metavar=('SETTING', 'KIND', 'SUBNET'), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -289,7 +290,7 @@ def main():
         results['settings'][name] = dict(
             subnet=subnet, subnet_backbone_gmacs=path_macs(macs, subnet) / 1e9, expected_path_gmacs=expected / 1e9,
             batch=setting['batch'], size=setting['size'], space=setting['space'], time=timing, memory=memory_of)
-    save_results('pinas_step', results, table)
+    save_results('pinas_step', results, table, args.results_dir)
 
 
 if __name__ == '__main__':

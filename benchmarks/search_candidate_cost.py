@@ -23,7 +23,7 @@ candidates per minute (60 s / the median candidate time).
 
 Run: ``python benchmarks/search_candidate_cost.py [--threads 2] [--reps N] [--subnets N] [--settings scaled-down
 full-size]`` (about 3.5 minutes on 2 CPU cores); prints a table and writes
-``benchmarks/results/search_candidate_cost.{json,md}``.
+``benchmarks/results/search_candidate_cost.{json,md}`` (``--results-dir DIR``: in DIR).
 """
 import argparse
 import datetime
@@ -43,7 +43,7 @@ from pinas_mm.models.task_modules import ContrastiveScore
 from pinas_mm.models.utils import apply_path, recalibrated_bn
 from pinas_mm.registry import MODELS
 from pinas_mm.structures import format_subnet, subnet_state_dict
-from supernet_overhead import machine_info, save_results, table_head  # benchmarks/ is on sys.path (script)
+from supernet_overhead import RESULTS, machine_info, save_results, table_head  # benchmarks/ is on sys.path (script)
 
 CONFIGS = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'configs', 'pinas')
 SETTINGS = {
@@ -174,6 +174,7 @@ def main():
     parser.add_argument('--reps', type=int, help='timed pairs per subnet (default: 7 scaled-down, 5 full-size)')
     parser.add_argument('--subnets', type=int, help='random subnets (default: 8 scaled-down, 3 full-size)')
     parser.add_argument('--settings', nargs='+', choices=list(SETTINGS), default=list(SETTINGS))
+    parser.add_argument('--results-dir', default=RESULTS, help='where to write the results (default: %(default)s)')
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     results = dict(date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
@@ -183,7 +184,7 @@ def main():
         print(f'{name}: timing ...', flush=True)
         results['settings'][name] = time_setting(setting, args.subnets or setting['subnets'],
                                                  args.reps or setting['reps'])
-    save_results('search_candidate_cost', results, table)
+    save_results('search_candidate_cost', results, table, args.results_dir)
 
 
 if __name__ == '__main__':

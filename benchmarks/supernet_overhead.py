@@ -15,8 +15,8 @@ For each setting (a scaled-down space and the paper's full-size space), in one r
   set is larger by design; the step's own increase (peak - after build: activations, gradients, workspace) is what
   the indirection could change. torch's CPU allocations are not seen by ``tracemalloc``, hence RSS.
 
-Run: ``python benchmarks/supernet_overhead.py [--threads 2] [--steps N]`` (about 3 minutes on 2 CPU cores); prints
-a table and writes ``benchmarks/results/supernet_overhead.{json,md}``.
+Run: ``python benchmarks/supernet_overhead.py [--threads 2] [--steps N] [--results-dir DIR]`` (about 3 minutes on 2
+CPU cores); prints a table and writes ``benchmarks/results/supernet_overhead.{json,md}`` (or in DIR).
 """
 import argparse
 import datetime
@@ -25,6 +25,7 @@ import json
 import os
 import os.path as osp
 import platform
+import shlex
 import statistics
 import subprocess
 import sys
@@ -41,7 +42,7 @@ SETTINGS = {
                         batch=8, size=64, steps=100),
     'full-size': dict(space=dict(), subnet='3333113330011021', batch=2, size=224, steps=20),  # Pi-NAS-trans
 }
-RESULTS = osp.join(osp.dirname(osp.abspath(__file__)), 'results')
+RESULTS = osp.join(osp.dirname(osp.abspath(__file__)), 'results')  # the stored figures (--results-dir: elsewhere)
 
 
 def build(setting, kind):
@@ -142,13 +143,17 @@ def pair(values, fmt):
     return f"{values['supernet']:{fmt}} / {values['fixed']:{fmt}}"
 
 
+def machine_line(results):
+    """The machine, torch's threads and the load at start and end of a results file, in one sentence."""
+    machine = results['machine']
+    return (f"{machine['cpu']}, {machine['cpu_count']} CPUs, torch {machine['torch']} with {machine['torch_threads']} "
+            f"threads; load average {machine['load_average_at_start']} at start, {results['load_average_at_end']} at "
+            "end.")
+
+
 def table_head(title, results, note, columns):
     """A results file's title, the machine and its load, ``note``, and the markdown table's header rows."""
-    machine = results['machine']
-    return [f"# {title}, {results['date']}", '',
-            f"{machine['cpu']}, {machine['cpu_count']} CPUs, torch {machine['torch']} with {machine['torch_threads']} "
-            f"threads; load average {machine['load_average_at_start']} at start, {results['load_average_at_end']} at "
-            f"end. {note}", '',
+    return [f"# {title}, {results['date']}", '', f'{machine_line(results)} {note}', '',
             '| ' + ' | '.join(columns) + ' |', '|' + '---|' * len(columns)]
 
 
@@ -171,6 +176,7 @@ def main():
     parser.add_argument('--threads', type=int, default=2, help='torch.set_num_threads (default 2)')
     parser.add_argument('--steps', type=int, help='timed steps per model (default: 100 scaled-down, 20 full-size)')
     parser.add_argument('--settings', nargs='+', choices=list(SETTINGS), default=list(SETTINGS))
+    parser.add_argument('--results-dir', default=RESULTS, help='where to write the results (default: %(default)s)')
     parser.add_argument('--memory-child', nargs=2, metavar=('SETTING', 'KIND'), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_child:
@@ -187,18 +193,20 @@ def main():
         memory = {kind: memory_in_subprocess(name, kind, args.threads) for kind in ('supernet', 'fixed')}
         results['settings'][name] = dict(subnet=setting['subnet'], batch=setting['batch'], size=setting['size'],
                                          space=setting['space'], time=timing, memory=memory)
-    save_results('supernet_overhead', results, markdown)
+    save_results('supernet_overhead', results, markdown, args.results_dir)
 
 
-def save_results(name, results, make_table):
-    """Record the load at the end, write results/<name>.json and results/<name>.md (``make_table(results)``, which
-    may show that load), and print the table."""
+def save_results(name, results, make_table, results_dir=RESULTS):
+    """Record the load at the end and the command, write <name>.json and <name>.md (``make_table(results)``, which
+    may show that load) in ``results_dir``, and print the table."""
     results['load_average_at_end'] = load_average()
+    script = osp.relpath(osp.abspath(sys.argv[0]), osp.dirname(osp.dirname(osp.abspath(__file__))))
+    results['command'] = shlex.join(['python', script, *sys.argv[1:]])
     table = make_table(results)
-    os.makedirs(RESULTS, exist_ok=True)
-    with open(osp.join(RESULTS, f'{name}.json'), 'w') as f:
+    os.makedirs(results_dir, exist_ok=True)
+    with open(osp.join(results_dir, f'{name}.json'), 'w') as f:
         json.dump(results, f, indent=2)
-    with open(osp.join(RESULTS, f'{name}.md'), 'w') as f:
+    with open(osp.join(results_dir, f'{name}.md'), 'w') as f:
         f.write(table)
     print(table)
 
