@@ -31,7 +31,9 @@ def setup_launcher(cfg, launcher):
 
 
 def close_process_group():
-    """Destroy the default process group, if any, before the interpreter exits: a gloo group left to the exit's
-    destructors can abort a finished rank (``terminate called without an active exception``, SIGABRT)."""
+    """Destroy the default process group, if any, once every rank is done, before the interpreter exits: a gloo
+    group torn down (by this call or by the exit's destructors) while another rank still works on, e.g. rank 0
+    writing the search's plots, aborts the finished rank (``terminate called without an active exception``)."""
     if torch.distributed.is_available() and torch.distributed.is_initialized():
+        torch.distributed.barrier()
         torch.distributed.destroy_process_group()
