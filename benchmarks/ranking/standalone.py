@@ -7,7 +7,8 @@ zero) under every seed of ``--seeds``; their top-1 on the 1,000 held-out digits 
 ``results/standalone_v1.json`` after every run. An interrupted run continues where it stopped; a complete file is the
 stored ground truth and is not recomputed.
 
-Run: ``python benchmarks/ranking/standalone.py`` (about 40 minutes on 2 CPU cores for 32 subnets x 3 seeds).
+Run: ``python benchmarks/ranking/standalone.py`` (25-60 s a run on an idle 2-core CPU: about 40 minutes for 30
+subnets x 2 seeds).
 """
 import argparse
 import os.path as osp

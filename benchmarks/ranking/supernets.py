@@ -14,9 +14,11 @@ classifier's accuracy), MixPath (SPOS training with up to 2 candidates per layer
 ablations: without cross-path (the same path in both branches), without negatives (no queue, cosine loss), without BN
 recalibration (the Pi-NAS supernet scored with its training-time statistics).
 
-Run: ``python benchmarks/ranking/supernets.py`` (after ``standalone.py``; about 30 minutes on 2 CPU cores).
+Run: ``python benchmarks/ranking/supernets.py`` (about 30 minutes on 2 CPU cores; the table needs ``standalone.py``'s
+results, the supernets and scores do not).
 """
 import argparse
+import itertools
 import json
 import os
 import os.path as osp
@@ -122,6 +124,9 @@ def compare(scores_by_seed, truth, args):
         row[name] = dict(mean=mean_over_seeds(scores, truth), per_seed=[measure(c, truth) for c in scores.T],
                          ci95=bootstrap_ci(scores, truth, mean_over_seeds, args.bootstrap))
     row[f'top{TOP_K}_overlap'] = float(np.mean([top_k_overlap(column, truth, TOP_K) for column in scores.T]))
+    # does the method rank alike when trained again? (the ground truth's own figure is the noise-ceiling row)
+    pairs = list(itertools.combinations(scores.T, 2))
+    row['seed_to_seed_tau'] = float(np.mean([kendall_tau(a, b) for a, b in pairs])) if pairs else None
     return row
 
 
@@ -158,12 +163,15 @@ def write_table(rows, truth, columns, seeds, standalone, results, subnets):
              f'{np.std(columns, axis=0).mean() if len(columns) > 1 else float("nan"):.2f} points per subnet.', '',
              'Kendall tau and Spearman rho: mean over supernet seeds [95 % bootstrap interval over the subnets]; '
              f'top-{TOP_K} overlap: share of the {TOP_K} best stand-alone subnets among the {TOP_K} best scored.', '',
-             '| method | supernet seeds | Kendall tau | tau per seed | Spearman rho | top-5 overlap |',
-             '|---|---|---|---|---|---|']
+             'Seed-to-seed tau: Kendall tau between the rankings of two seeds of the same method (its '
+             'reproducibility).', '',
+             '| method | supernet seeds | Kendall tau | tau per seed | Spearman rho | top-5 overlap | seed-to-seed tau |',
+             '|---|---|---|---|---|---|---|']
     for method, row in rows.items():
+        again = '' if row['seed_to_seed_tau'] is None else f'{row["seed_to_seed_tau"]:.3f}'
         lines.append(f'| {method} | {row["seeds"]} | {fmt(row["kendall_tau"])} | '
                      f'{", ".join(f"{t:.3f}" for t in row["kendall_tau"]["per_seed"])} | {fmt(row["spearman_rho"])} | '
-                     f'{row[f"top{TOP_K}_overlap"]:.2f} |')
+                     f'{row[f"top{TOP_K}_overlap"]:.2f} | {again} |')
     pinas, spos = rows.get('Pi-NAS'), rows.get('SPOS')
     if pinas and spos:
         tau, margin = pinas['kendall_tau']['mean'], pinas['kendall_tau']['mean'] - spos['kendall_tau']['mean']
@@ -183,7 +191,6 @@ def write_table(rows, truth, columns, seeds, standalone, results, subnets):
 def main():
     args = parse_args()
     subnets = sample_subnets(args.num_subnets, args.subnet_seed)
-    truth, columns, seeds, standalone = load_truth(args.standalone, subnets)
     os.makedirs(args.work_dir, exist_ok=True)
     subnets_file = osp.join(args.work_dir, 'subnets.json')
     with open(subnets_file, 'w') as f:
@@ -195,6 +202,7 @@ def main():
             if not results.find(method=method, seed=seed):
                 print(f'{method}, seed {seed}', flush=True)
                 results.add(dict(method=method, seed=seed, scores=score_subnets(method, seed, subnets_file, args)))
+    truth, columns, seeds, standalone = load_truth(args.standalone, subnets)  # the scores do not need it
     rows = {}
     for method in METHODS:
         records = [r for r in results.records if r['method'] == method]
