@@ -110,11 +110,11 @@ def score_subnets(method, seed, subnets_file, args):
         f'train_cfg.calibrate_dataloader.dataset.data_root={args.data_root}', *spec.get('train', []),
         *spec.get('score', [])], osp.join(work_dir, 'score.log'))
     with open(osp.join(work_dir, 'subnet_scores.json')) as f:
-        return {single_path(r['subnet']): r['score'] for r in json.load(f)}
+        return {r['subnet']: r['score'] for r in json.load(f)}  # as the space formats them: see single_path
 
 
 def single_path(subnet):
-    """A benchmark subnet as ``sample_subnets`` writes it: a MixPath space formats '30110' as '3 0 1 1 0'."""
+    """A stored score's subnet as ``sample_subnets`` writes it: a MixPath space formats '30110' as '3 0 1 1 0'."""
     return subnet.replace(' ', '')
 
 
