@@ -110,12 +110,7 @@ def score_subnets(method, seed, subnets_file, args):
         f'train_cfg.calibrate_dataloader.dataset.data_root={args.data_root}', *spec.get('train', []),
         *spec.get('score', [])], osp.join(work_dir, 'score.log'))
     with open(osp.join(work_dir, 'subnet_scores.json')) as f:
-        return {r['subnet']: r['score'] for r in json.load(f)}  # as the space formats them: see single_path
-
-
-def single_path(subnet):
-    """A stored score's subnet as ``sample_subnets`` writes it: a MixPath space formats '30110' as '3 0 1 1 0'."""
-    return subnet.replace(' ', '')
+        return {r['subnet']: r['score'] for r in json.load(f)}  # keyed as listed in subnets_file
 
 
 def compare(scores_by_seed, truth, args):
@@ -210,8 +205,7 @@ def main():
     truth, columns, seeds, standalone = load_truth(args.standalone, subnets)  # the scores do not need it
     rows = {}
     for method in METHODS:
-        records = [dict(r, scores={single_path(k): v for k, v in r['scores'].items()})
-                   for r in results.records if r['method'] == method]
+        records = [r for r in results.records if r['method'] == method]
         if records:
             rows[method] = dict(compare([[r['scores'][s] for s in subnets] for r in records], truth, args),
                                 seeds=[r['seed'] for r in records])

@@ -29,7 +29,7 @@ class SubnetScoreLoop(PiNASSearchLoop):
     This is how the supernet ranks architectures; compared with the subnets' stand-alone accuracy
     (``tools/rank_correlation.py``, ``benchmarks/ranking/``) it measures how far that ranking can be trusted.
     Writes ``subnet_scores.json`` in the work dir: one record per subnet (subnet, choices, score, MACs, params), the
-    format of a search's ``search_generation_k.json``.
+    format of a search's ``search_generation_k.json``, each record's ``subnet`` the string it was listed as.
 
     Args:
         subnets (list[str] | str): Format strings (``'31203'``) or a JSON file of them (see
@@ -52,7 +52,9 @@ class SubnetScoreLoop(PiNASSearchLoop):
         self._epoch = 0
         subnets = [dict(zip(self._group_order, path)) for path in self.subnet_paths]
         self.candidates = Candidates([{str(s): dict(self.cost_table(self.path(s)), score=0.)} for s in subnets])
-        self.update_candidates_scores()  # also writes them as search_generation_1.json
+        self.update_candidates_scores()  # also writes them as search_generation_1.json, keyed as the space formats
+        # keyed as listed, so a caller finds its own strings (a MixPath space formats '30110' as '3 0 1 1 0')
+        self.records = [dict(record, subnet=key) for record, key in zip(self.records, self.subnet_keys)]
         if is_main_process():
             fileio.dump(self.records, osp.join(self.runner.work_dir, 'subnet_scores.json'), indent=1)
         best = max(self.records, key=lambda r: r['score'])
