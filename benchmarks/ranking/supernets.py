@@ -153,7 +153,12 @@ def fmt(entry):
     return f'{entry["mean"]:.3f} [{low:.3f}, {high:.3f}]'
 
 
-def write_table(rows, truth, columns, seeds, standalone, results, subnets):
+def where(path):
+    """A results file's path as the table names it: from benchmarks/ranking/."""
+    return osp.relpath(path, osp.dirname(RESULTS))
+
+
+def write_table(rows, truth, columns, seeds, standalone, standalone_path, results, subnets):
     lines = ['# Ranking benchmark: supernet scores vs stand-alone accuracy', '',
              f'{len(subnets)} subnets of the scaled-down space ({len(subnets[0])} layers x 4 candidates), drawn '
              f'with seed {standalone["settings"]["subnet_seed"]}, each trained stand-alone for '
@@ -178,8 +183,8 @@ def write_table(rows, truth, columns, seeds, standalone, results, subnets):
         lines += ['', f'Targets of issue 9: Pi-NAS tau >= 0.7: {"met" if tau >= 0.7 else "not met"} ({tau:.3f}); '
                   f'Pi-NAS tau >= SPOS tau + 0.1: {"met" if margin >= 0.1 else "not met"} ({margin:+.3f}).']
     lines += ['', f'Made by `{"`, `".join(standalone["commands"])}` (ground truth, {standalone["settings"]["epochs"]} '
-              f'epochs) and `{"`, `".join(results.content["commands"])}`; stored in results/standalone_v1.json and '
-              f'results/supernet_scores_v1.json. Table written {now()}.', '']
+              f'epochs) and `{"`, `".join(results.content["commands"])}`; stored in {where(standalone_path)} and '
+              f'{where(results.path)}. Table written {now()}.', '']
     table = '\n'.join(lines)
     with open(osp.join(RESULTS, 'ranking.md'), 'w') as f:
         f.write(table)
@@ -216,7 +221,11 @@ def main():
     if len(columns) > 1:  # how well one stand-alone run ranks like another: the ceiling no score can beat
         rows['stand-alone, another seed (noise ceiling)'] = dict(compare(columns[1:], columns[0], args),
                                                                  seeds=seeds[1:])
-    write_table(rows, truth, columns, seeds, standalone, results, subnets)
+    if len(columns) >= 4:  # how well a mean over half of the seeds ranks like the other half's: the mean's reliability
+        half = len(columns) // 2
+        rows[f'stand-alone, mean of seeds {seeds[half:]} vs of {seeds[:half]}'] = dict(
+            compare([np.mean(columns[half:], axis=0)], np.mean(columns[:half], axis=0), args), seeds=seeds[half:])
+    write_table(rows, truth, columns, seeds, standalone, args.standalone, results, subnets)
 
 
 if __name__ == '__main__':
