@@ -58,7 +58,8 @@ def parse_args():
     parser.add_argument('--data-root', default=osp.join(REPO, 'data/mnist5k'),
                         help='tools/dataset_converters/prepare_mnist5k.py output')
     parser.add_argument('--work-dir', default=osp.join(REPO, 'work_dirs/ranking'))
-    parser.add_argument('--standalone', default=osp.join(RESULTS, 'standalone_v1.json'))
+    parser.add_argument('--standalone', default=osp.join(RESULTS, 'standalone_v2.json'),
+                        help="standalone.py's results: the ground truth")
     parser.add_argument('--results', default=osp.join(RESULTS, 'supernet_scores_v1.json'))
     parser.add_argument('--bootstrap', type=int, default=2000, help='bootstrap resamples of the subnets')
     return parser.parse_args()
@@ -153,6 +154,16 @@ def fmt(entry):
     return f'{entry["mean"]:.3f} [{low:.3f}, {high:.3f}]'
 
 
+def intra_class_correlation(columns):
+    """ICC(1) of the seeds x subnets accuracies: how much of one run's variance is the subnet's, not the seed's."""
+    columns = np.asarray(columns, dtype=float)
+    if len(columns) < 2:
+        return float('nan')
+    seeds, within = len(columns), columns.var(axis=0, ddof=1).mean()
+    between = columns.mean(axis=0).var(ddof=1) - within / seeds  # the subnets' own variance, seed noise removed
+    return float(between / (between + within))
+
+
 def where(path):
     """A results file's path as the table names it: from benchmarks/ranking/."""
     return osp.relpath(path, osp.dirname(RESULTS))
@@ -165,7 +176,9 @@ def write_table(rows, truth, columns, seeds, standalone, standalone_path, result
              f'{standalone["settings"]["epochs"]} epochs (`{standalone["settings"]["config"]}`) under seeds {seeds}; '
              f'ground truth = mean top-1 over those seeds on the 1,000 held-out digits: {truth.mean():.2f} % on '
              f'average, {truth.min():.2f}-{truth.max():.2f} % across subnets, seed-to-seed std '
-             f'{np.std(columns, axis=0).mean() if len(columns) > 1 else float("nan"):.2f} points per subnet.', '',
+             f'{np.std(columns, axis=0).mean() if len(columns) > 1 else float("nan"):.2f} points per subnet; '
+             f'share of a run\'s variance due to the architecture (intra-class correlation): '
+             f'{intra_class_correlation(columns):.2f}.', '',
              'Kendall tau and Spearman rho: mean over supernet seeds [95 % bootstrap interval over the subnets]; '
              f'top-{TOP_K} overlap: share of the {TOP_K} best stand-alone subnets among the {TOP_K} best scored.', '',
              'Seed-to-seed tau: Kendall tau between the rankings of two seeds of the same method (its '
@@ -221,7 +234,7 @@ def main():
     if len(columns) > 1:  # how well one stand-alone run ranks like another: the ceiling no score can beat
         rows['stand-alone, another seed (noise ceiling)'] = dict(compare(columns[1:], columns[0], args),
                                                                  seeds=seeds[1:])
-    if len(columns) >= 4:  # how well a mean over half of the seeds ranks like the other half's: the mean's reliability
+    if len(columns) >= 3:  # how well a mean over seeds ranks like the others': does averaging seeds make it reproduce?
         half = len(columns) // 2
         rows[f'stand-alone, mean of seeds {seeds[half:]} vs of {seeds[:half]}'] = dict(
             compare([np.mean(columns[half:], axis=0)], np.mean(columns[:half], axis=0), args), seeds=seeds[half:])
