@@ -13,6 +13,7 @@ about 30 minutes a seed for 30 subnets).
 """
 import argparse
 import os.path as osp
+import random
 import time
 
 import torch
@@ -32,6 +33,8 @@ def parse_args():
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2], help='training seeds per subnet')
     parser.add_argument('--epochs', type=int, default=10, help="the cosine schedule's length (the config's 10); "
                         '5 made results/standalone_v1.json')
+    parser.add_argument('--train-images', type=int, help='train on this many of the 4,000 training digits, drawn '
+                        'with --subnet-seed (a harder task); default: all')
     parser.add_argument('--data-root', default=osp.join(REPO, 'data/mnist5k'),
                         help='tools/dataset_converters/prepare_mnist5k.py output')
     parser.add_argument('--work-dir', default=osp.join(REPO, 'work_dirs/ranking/standalone'))
@@ -50,6 +53,8 @@ def train(subnet, seed, args):
         'train_dataloader.dataset.data_root': args.data_root, 'val_dataloader.dataset.data_root': args.data_root,
         'default_hooks.checkpoint': None, 'log_level': 'WARNING', 'experiment_name': f'{subnet}_seed{seed}',
         'work_dir': osp.join(args.work_dir, f'{subnet}_seed{seed}')})
+    if args.train_images:  # a random subset: the folders list the digits class by class
+        cfg.train_dataloader.dataset.indices = random.Random(args.subnet_seed).sample(range(4000), args.train_images)
     runner = Runner.from_cfg(cfg)
     runner.train()
     return runner.val()['accuracy/top1']
@@ -61,6 +66,8 @@ def main():
     subnets = sample_subnets(args.num_subnets, args.subnet_seed)
     settings = dict(config=osp.relpath(CONFIG, REPO), num_subnets=args.num_subnets, subnet_seed=args.subnet_seed,
                     epochs=args.epochs, subnets=subnets)  # not the seeds: a later run may add some
+    if args.train_images:
+        settings['train_images'] = args.train_images
     results = ResultsFile(args.results, settings, args.threads)
     todo = [(subnet, seed) for seed in args.seeds for subnet in subnets if not results.find(subnet=subnet, seed=seed)]
     print(f'{len(subnets) * len(args.seeds) - len(todo)} runs stored in {args.results}, {len(todo)} to go')
