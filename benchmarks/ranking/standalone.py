@@ -2,16 +2,23 @@
 """Ground truth of the ranking benchmark: subnets of the scaled-down space, each trained stand-alone.
 
 ``--num-subnets`` subnets drawn uniformly with ``--subnet-seed`` (the same draw as ``supernets.py``) are each trained
-from scratch with ``configs/pinas/subnet_mnist5k.py`` (supervised, 4,000 mnist_5k digits at 32x32, cosine schedule to
-zero) under every seed of ``--seeds``; their top-1 on the 1,000 held-out digits goes to ``--results`` after every
-run. An interrupted run continues where it stopped; a complete file is the stored ground truth and is not recomputed.
-Stored: ``results/standalone_v1.json`` (5 epochs, seeds 0 and 1) and ``results/standalone_v2.json`` (10 epochs, the
-config's own, seeds 0-2; the default); in neither do the seeds rank the subnets alike (README, ranking section).
+from scratch with ``configs/pinas/subnet_mnist5k.py`` (supervised, the 4,000 mnist_5k training images at 32x32, cosine
+schedule to zero) under every seed of ``--seeds``; their top-1 on the held-out images goes to ``--results`` after every
+run. ``--space`` and ``--task`` choose the candidates and the data (``common.SPACES``, ``common.TASKS``). An
+interrupted run continues where it stopped; a complete file is the stored ground truth and is not recomputed.
+Stored:
+- ``results/standalone_v1.json`` (5 epochs, seeds 0, 1) and ``results/standalone_v2.json`` (10 epochs, seeds 0-2):
+  the configs' candidates on the plain digits, where the seeds do not rank the subnets alike (ICC 0.03);
+- ``results/pilot_*.json``: fewer images, ``--space widths``, ``--task cluttered`` (each 2 seeds of the first 5-19
+  subnets, an interrupted run): no better (README, ranking section).
 
-Run: ``python benchmarks/ranking/standalone.py [--seeds 0 1 2]`` (10 epochs: 40-60 s a run on an idle 2-core CPU,
-about 30 minutes a seed for 30 subnets).
+Run: ``python benchmarks/ranking/standalone.py [--seeds 0 1 2]`` (v2: 40-60 s a run on an idle 2-core CPU, about 30
+minutes a seed for 30 subnets); another setting, e.g. ``python tools/dataset_converters/prepare_mnist5k.py
+--cluttered``, then ``python benchmarks/ranking/standalone.py --space widths --task cluttered --seeds 0 1 --results
+benchmarks/ranking/results/standalone_v3.json`` (60-90 s a run).
 """
 import argparse
+import json
 import os.path as osp
 import random
 import time
@@ -21,7 +28,9 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 import pinas_mm  # noqa: F401  (checks the installed stack, applies compat fixes, registers modules)
-from common import REPO, RESULTS, ResultsFile, sample_subnets  # benchmarks/ranking/ is on sys.path (script)
+from pinas_mm.datasets.utils import COMPLETE_MARKER
+from common import (REPO, RESULTS, SPACES, ResultsFile, add_space_arguments,  # benchmarks/ranking/ is on sys.path
+                    data_root, sample_subnets, space_settings)
 
 CONFIG = osp.join(REPO, 'configs/pinas/subnet_mnist5k.py')
 
@@ -33,14 +42,20 @@ def parse_args():
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2], help='training seeds per subnet')
     parser.add_argument('--epochs', type=int, default=10, help="the cosine schedule's length (the config's 10); "
                         '5 made results/standalone_v1.json')
-    parser.add_argument('--train-images', type=int, help='train on this many of the 4,000 training digits, drawn '
+    parser.add_argument('--train-images', type=int, help='train on this many of the 4,000 training images, drawn '
                         'with --subnet-seed (a harder task); default: all')
-    parser.add_argument('--data-root', default=osp.join(REPO, 'data/mnist5k'),
-                        help='tools/dataset_converters/prepare_mnist5k.py output')
+    add_space_arguments(parser)
     parser.add_argument('--work-dir', default=osp.join(REPO, 'work_dirs/ranking/standalone'))
-    parser.add_argument('--results', default=osp.join(RESULTS, 'standalone_v2.json'))
+    parser.add_argument('--results', default=osp.join(RESULTS, 'standalone_v2.json'),
+                        help='a new version for other settings, e.g. results/standalone_v3.json')
     parser.add_argument('--threads', type=int, default=2, help='torch.set_num_threads (default 2)')
-    return parser.parse_args()
+    args = parser.parse_args()
+    args.data_root = data_root(args, parser)
+    with open(osp.join(args.data_root, COMPLETE_MARKER)) as f:
+        args.num_train = json.load(f)['num_images']['train']
+    if args.train_images and not 0 < args.train_images <= args.num_train:
+        parser.error(f'--train-images must be in 1..{args.num_train}, the training images of {args.data_root}')
+    return args
 
 
 def train(subnet, seed, args):
@@ -53,8 +68,11 @@ def train(subnet, seed, args):
         'train_dataloader.dataset.data_root': args.data_root, 'val_dataloader.dataset.data_root': args.data_root,
         'default_hooks.checkpoint': None, 'log_level': 'WARNING', 'experiment_name': f'{subnet}_seed{seed}',
         'work_dir': osp.join(args.work_dir, f'{subnet}_seed{seed}')})
+    if SPACES[args.space]:
+        cfg.model.backbone.candidates = SPACES[args.space]
     if args.train_images:  # a random subset: the folders list the digits class by class
-        cfg.train_dataloader.dataset.indices = random.Random(args.subnet_seed).sample(range(4000), args.train_images)
+        cfg.train_dataloader.dataset.indices = random.Random(args.subnet_seed).sample(range(args.num_train),
+                                                                                      args.train_images)
     runner = Runner.from_cfg(cfg)
     runner.train()
     return runner.val()['accuracy/top1']
@@ -68,8 +86,10 @@ def main():
                     epochs=args.epochs, subnets=subnets)  # not the seeds: a later run may add some
     if args.train_images:
         settings['train_images'] = args.train_images
+    settings.update(space_settings(args.space, args.task, args.data_root))
     results = ResultsFile(args.results, settings, args.threads)
-    todo = [(subnet, seed) for seed in args.seeds for subnet in subnets if not results.find(subnet=subnet, seed=seed)]
+    # subnet by subnet, all seeds each: a partial file already tells whether the seeds rank alike (ICC, tau)
+    todo = [(subnet, seed) for subnet in subnets for seed in args.seeds if not results.find(subnet=subnet, seed=seed)]
     print(f'{len(subnets) * len(args.seeds) - len(todo)} runs stored in {args.results}, {len(todo)} to go')
     for index, (subnet, seed) in enumerate(todo, 1):
         start = time.time()

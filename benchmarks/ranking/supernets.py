@@ -1,21 +1,25 @@
 # Copyright (c) pinas_mm contributors. All rights reserved.
 """The ranking benchmark: how well does each supernet rank subnets like their stand-alone accuracy?
 
-For every method below and seed, a supernet of the scaled-down space is trained on the 4,000 mnist_5k training digits
-with the repository's own config (``tools/train.py``), then scores the benchmark's subnets exactly as its search would
-(``SubnetScoreLoop``: the same score, BN recalibration and images as ``search_mnist5k.py`` /
-``spos_search_mnist5k.py``). The scores go to ``results/supernet_scores_v1.json`` (stored like the ground truth:
-re-running trains and scores only what is missing), and are compared with the mean stand-alone top-1 of
-``standalone.py``'s results: Kendall tau, Spearman rho, top-5 overlap, with 95 % bootstrap intervals over the subnets,
-in ``results/ranking.{md,json}`` and a scatter plot per method.
+For every method below and seed, a supernet of the scaled-down space (``--space``) is trained on the 4,000 mnist_5k
+training images (``--task``) with the repository's own config (``tools/train.py``), then scores the benchmark's subnets
+exactly as its search would (``SubnetScoreLoop``: the same score, BN recalibration and images as ``search_mnist5k.py``
+/ ``spos_search_mnist5k.py``). The scores go to ``--results`` (stored like the ground truth: re-running trains and
+scores only what is missing), and are compared with the mean stand-alone top-1 of ``standalone.py``'s results of the
+same space and task: Kendall tau, Spearman rho, top-5 overlap, with 95 % bootstrap intervals over the subnets, in
+``results/ranking_<version>.{md,json}`` and a scatter plot per method.
+
+Stored: ``supernet_scores_v1.json`` (the configs' candidates on the plain digits; against ``standalone_v2.json``).
 
 Methods: Pi-NAS (self-supervised, label-free contrastive score after BN recalibration), SPOS (supervised, its own
 classifier's accuracy), MixPath (SPOS training with up to 2 candidates per layer and Shadow BN), and the Pi-NAS
 ablations: without cross-path (the same path in both branches), without negatives (no queue, cosine loss), without BN
 recalibration (the Pi-NAS supernet scored with its training-time statistics).
 
-Run: ``python benchmarks/ranking/supernets.py`` (about 30 minutes on 2 CPU cores; the table needs ``standalone.py``'s
-results, the supernets and scores do not).
+Run: ``python benchmarks/ranking/supernets.py`` (v1's table from its stored scores; training them all took about 30
+minutes on 2 CPU cores). Another setting: the same ``--space``/``--task`` as its ground truth, ``--standalone
+<its file> --results benchmarks/ranking/results/supernet_scores_v2.json``. The table needs ``standalone.py``'s results,
+the supernets and scores do not.
 """
 import argparse
 import itertools
@@ -27,7 +31,8 @@ import sys
 
 import numpy as np
 
-from common import REPO, RESULTS, ResultsFile, now, sample_subnets  # benchmarks/ranking/ is on sys.path (script)
+from common import (REPO, RESULTS, SPACES, ResultsFile, add_space_arguments,  # benchmarks/ranking/ is on sys.path
+                    data_root, now, sample_subnets, space_settings)
 from pinas_mm.evaluation import bootstrap_ci, kendall_tau, spearman_rho, top_k_overlap
 from pinas_mm.visualization import plot_rank_correlation
 
@@ -55,14 +60,16 @@ def parse_args():
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1], help='supernet seeds of the methods')
     parser.add_argument('--ablation-seeds', type=int, nargs='+', default=[0], help='supernet seeds of the ablations')
     parser.add_argument('--methods', nargs='+', choices=list(METHODS), default=list(METHODS))
-    parser.add_argument('--data-root', default=osp.join(REPO, 'data/mnist5k'),
-                        help='tools/dataset_converters/prepare_mnist5k.py output')
-    parser.add_argument('--work-dir', default=osp.join(REPO, 'work_dirs/ranking'))
+    add_space_arguments(parser)  # as standalone.py's
+    parser.add_argument('--work-dir', help='default: work_dirs/ranking, or work_dirs/ranking_<space>_<task> for '
+                        'the supernets of another space or task')
     parser.add_argument('--standalone', default=osp.join(RESULTS, 'standalone_v2.json'),
                         help="standalone.py's results: the ground truth")
     parser.add_argument('--results', default=osp.join(RESULTS, 'supernet_scores_v1.json'))
     parser.add_argument('--bootstrap', type=int, default=2000, help='bootstrap resamples of the subnets')
-    return parser.parse_args()
+    args = parser.parse_args()
+    args.data_root = data_root(args, parser)
+    return args
 
 
 def slug(method):
@@ -82,6 +89,14 @@ def train_tool(config, work_dir, options, log):
         raise SystemExit(f'{" ".join(command)} failed (exit code {result.returncode}); see {log}')
 
 
+def space_options(spec, space):
+    """The config options that give a method's supernet the candidates of ``space`` (none: the configs' own)."""
+    if not SPACES[space]:
+        return []
+    backbone = 'model.architecture.backbone' if spec['supernet'].startswith('spos') else 'model.backbone'
+    return [f'{backbone}.candidates=[{",".join(f"({r},{c},{w})" for r, c, w in SPACES[space])}]']
+
+
 def supernet_checkpoint(method, seed, args):
     """The trained supernet of ``method`` under ``seed``, trained first if it is not yet."""
     spec = METHODS[method]
@@ -92,7 +107,8 @@ def supernet_checkpoint(method, seed, args):
         if spec['supernet'].startswith('spos'):
             data.append(f'val_dataloader.dataset.data_root={args.data_root}')
         print(f'  training the {trained} supernet, seed {seed}: {work_dir}', flush=True)
-        train_tool(spec['supernet'], work_dir, [f'randomness.seed={seed}', *spec.get('train', []), *data],
+        train_tool(spec['supernet'], work_dir, [f'randomness.seed={seed}', *spec.get('train', []),
+                                                *space_options(spec, args.space), *data],
                    osp.join(work_dir, 'train.log'))
         open(osp.join(work_dir, 'done'), 'w').close()
     with open(osp.join(work_dir, 'last_checkpoint')) as f:
@@ -109,7 +125,7 @@ def score_subnets(method, seed, subnets_file, args):
         'train_cfg.type=SubnetScoreLoop', f'train_cfg.subnets={subnets_file}', f'load_from={checkpoint}',
         f'train_cfg.dataloader.dataset.data_root={args.data_root}',
         f'train_cfg.calibrate_dataloader.dataset.data_root={args.data_root}', *spec.get('train', []),
-        *spec.get('score', [])], osp.join(work_dir, 'score.log'))
+        *space_options(spec, args.space), *spec.get('score', [])], osp.join(work_dir, 'score.log'))
     with open(osp.join(work_dir, 'subnet_scores.json')) as f:
         return {r['subnet']: r['score'] for r in json.load(f)}  # keyed as listed in subnets_file
 
@@ -131,7 +147,7 @@ def compare(scores_by_seed, truth, args):
     return row
 
 
-def load_truth(path, subnets):
+def load_truth(path, subnets, settings):
     """Each subnet's mean stand-alone top-1 over the seeds stored, and the per-seed columns."""
     if not osp.exists(path):
         raise SystemExit(f'{path} does not exist: run benchmarks/ranking/standalone.py first')
@@ -139,6 +155,11 @@ def load_truth(path, subnets):
         standalone = json.load(f)
     if standalone['settings']['subnets'] != subnets:
         raise SystemExit(f'{path} holds other subnets than --num-subnets/--subnet-seed draw')
+    theirs = {key: standalone['settings'].get(key) for key in ('space', 'candidates', 'task', 'data')}
+    ours = {key: settings.get(key) for key in theirs}
+    if theirs != ours:
+        raise SystemExit(f'{path} holds subnets trained with {theirs}, the supernets have {ours}: give --space and '
+                         '--task as standalone.py had them')
     by_seed = {}
     for record in standalone['records']:
         by_seed.setdefault(record['seed'], {})[record['subnet']] = record['accuracy']
@@ -164,17 +185,43 @@ def intra_class_correlation(columns):
     return float(between / (between + within))
 
 
+def held_out(settings):
+    """What the stand-alone top-1 was measured on."""
+    if 'data' not in settings:
+        return 'the 1,000 held-out digits'
+    data = settings['data']
+    return (f'{data["val_copies"] * data["num_val_per_class"] * 10:,} held-out {settings["task"]} images (each of the '
+            f'{data["num_val_per_class"] * 10:,} held-out digits on {data["val_copies"]} canvases)')
+
+
+def space_note(settings):
+    """How the table names a space other than the configs' own: its candidates."""
+    if 'space' not in settings:
+        return ''
+    return f' of space {settings["space"]!r}: (radix, cardinality, width) ' + ', '.join(
+        f'{i}: ({r}, {c}, {w})' for i, (r, c, w) in enumerate(settings['candidates']))
+
+
+def table_path(results_path, suffix):
+    """Where the table and plots made from a scores file go: beside it, named after its version
+    (``supernet_scores_v2.json``: ``ranking_v2.md``, ``ranking_v2.json``, ``ranking_v2_<method>.png``)."""
+    folder, name = osp.split(osp.splitext(results_path)[0])
+    version = name[len('supernet_scores_'):] if name.startswith('supernet_scores_') else name
+    return osp.join(folder, f'ranking_{version}{suffix}')
+
+
 def where(path):
     """A results file's path as the table names it: from benchmarks/ranking/."""
     return osp.relpath(path, osp.dirname(RESULTS))
 
 
 def write_table(rows, truth, columns, seeds, standalone, standalone_path, results, subnets):
+    settings = standalone['settings']
     lines = ['# Ranking benchmark: supernet scores vs stand-alone accuracy', '',
-             f'{len(subnets)} subnets of the scaled-down space ({len(subnets[0])} layers x 4 candidates), drawn '
-             f'with seed {standalone["settings"]["subnet_seed"]}, each trained stand-alone for '
-             f'{standalone["settings"]["epochs"]} epochs (`{standalone["settings"]["config"]}`) under seeds {seeds}; '
-             f'ground truth = mean top-1 over those seeds on the 1,000 held-out digits: {truth.mean():.2f} % on '
+             f'{len(subnets)} subnets of the scaled-down space ({len(subnets[0])} layers x 4 candidates'
+             f'{space_note(settings)}), drawn with seed {settings["subnet_seed"]}, each trained stand-alone for '
+             f'{settings["epochs"]} epochs (`{settings["config"]}`) under seeds {seeds}; '
+             f'ground truth = mean top-1 over those seeds on {held_out(settings)}: {truth.mean():.2f} % on '
              f'average, {truth.min():.2f}-{truth.max():.2f} % across subnets, seed-to-seed std '
              f'{np.std(columns, axis=0).mean() if len(columns) > 1 else float("nan"):.2f} points per subnet; '
              f'share of a run\'s variance due to the architecture (intra-class correlation): '
@@ -183,7 +230,8 @@ def write_table(rows, truth, columns, seeds, standalone, standalone_path, result
              f'top-{TOP_K} overlap: share of the {TOP_K} best stand-alone subnets among the {TOP_K} best scored.', '',
              'Seed-to-seed tau: Kendall tau between the rankings of two seeds of the same method (its '
              'reproducibility).', '',
-             '| method | supernet seeds | Kendall tau | tau per seed | Spearman rho | top-5 overlap | seed-to-seed tau |',
+             '| method | supernet seeds | Kendall tau | tau per seed | Spearman rho | top-5 overlap | '
+             'seed-to-seed tau |',
              '|---|---|---|---|---|---|---|']
     for method, row in rows.items():
         again = '' if row['seed_to_seed_tau'] is None else f'{row["seed_to_seed_tau"]:.3f}'
@@ -199,28 +247,32 @@ def write_table(rows, truth, columns, seeds, standalone, standalone_path, result
               f'epochs) and `{"`, `".join(results.content["commands"])}`; stored in {where(standalone_path)} and '
               f'{where(results.path)}. Table written {now()}.', '']
     table = '\n'.join(lines)
-    with open(osp.join(RESULTS, 'ranking.md'), 'w') as f:
+    with open(table_path(results.path, '.md'), 'w') as f:
         f.write(table)
-    with open(osp.join(RESULTS, 'ranking.json'), 'w') as f:
+    with open(table_path(results.path, '.json'), 'w') as f:
         json.dump(dict(rows=rows, ground_truth=dict(zip(subnets, truth.tolist())), seeds=seeds), f, indent=1)
     print(table)
 
 
 def main():
     args = parse_args()
+    default = (args.space, args.task) == ('paper', 'digits')
+    args.work_dir = args.work_dir or osp.join(REPO, 'work_dirs/ranking' + ('' if default else
+                                                                           f'_{args.space}_{args.task}'))
     subnets = sample_subnets(args.num_subnets, args.subnet_seed)
     os.makedirs(args.work_dir, exist_ok=True)
     subnets_file = osp.join(args.work_dir, 'subnets.json')
     with open(subnets_file, 'w') as f:
         json.dump(subnets, f)
-    results = ResultsFile(args.results, dict(num_subnets=args.num_subnets, subnet_seed=args.subnet_seed,
-                                             subnets=subnets, methods=METHODS))
+    settings = dict(num_subnets=args.num_subnets, subnet_seed=args.subnet_seed, subnets=subnets, methods=METHODS)
+    settings.update(space_settings(args.space, args.task, args.data_root))
+    results = ResultsFile(args.results, settings)
     for method in args.methods:
         for seed in args.ablation_seeds if METHODS[method].get('ablation') else args.seeds:
             if not results.find(method=method, seed=seed):
                 print(f'{method}, seed {seed}', flush=True)
                 results.add(dict(method=method, seed=seed, scores=score_subnets(method, seed, subnets_file, args)))
-    truth, columns, seeds, standalone = load_truth(args.standalone, subnets)  # the scores do not need it
+    truth, columns, seeds, standalone = load_truth(args.standalone, subnets, settings)  # the scores do not need it
     rows = {}
     for method in METHODS:
         records = [r for r in results.records if r['method'] == method]
@@ -228,7 +280,7 @@ def main():
             rows[method] = dict(compare([[r['scores'][s] for s in subnets] for r in records], truth, args),
                                 seeds=[r['seed'] for r in records])
             plot_rank_correlation([np.mean([r['scores'][s] for r in records]) for s in subnets], truth,
-                                  osp.join(RESULTS, f'ranking_{slug(method)}.png'),
+                                  table_path(args.results, f'_{slug(method)}.png'),
                                   predicted_label=f'{method} supernet score (mean over seeds)',
                                   true_label='stand-alone top-1 (%)', title=method, top_k=TOP_K)
     if len(columns) > 1:  # how well one stand-alone run ranks like another: the ceiling no score can beat

@@ -1,0 +1,66 @@
+# Copyright (c) pinas_mm contributors. All rights reserved.
+"""Does a ground truth reproduce? The README's table of pilot settings, from their (partial) ``standalone.py`` files.
+
+A pilot trains the first subnets of the draw under two seeds or more and is stopped once it is clear; only subnets
+with every seed of the file count. Per file: the mean top-1 range over subnets, the seed spread (std over seeds, mean
+over subnets, as ``ranking_v<N>.md``'s header), the architecture's share of the variance (ICC(1)) and the mean Kendall
+tau between seeds. Written to ``results/pilots.md``.
+
+Run: ``python benchmarks/ranking/pilots.py [FILE ...]`` (default: ``results/pilot_*.json``).
+"""
+import argparse
+import glob
+import itertools
+import json
+import os.path as osp
+
+import numpy as np
+
+from common import RESULTS, now  # benchmarks/ranking/ is on sys.path (script)
+from pinas_mm.evaluation import kendall_tau
+from supernets import intra_class_correlation, where
+
+
+def describe(settings):
+    """A pilot's settings, as far as they differ from the stored ground truth's (standalone.py's options)."""
+    parts = [f'{settings["epochs"]} epochs']
+    if 'train_images' in settings:
+        parts.append(f'{settings["train_images"]} training images')
+    if 'space' in settings:
+        parts.append(f'--space {settings["space"]}')
+    if 'task' in settings:
+        copies = settings['data'].get('train_copies', 1)
+        parts.append(f'--task {settings["task"]}, {copies} canvas{"es" if copies > 1 else ""} per training digit')
+    return ', '.join(parts)
+
+
+def summarise(path):
+    with open(path) as f:
+        content = json.load(f)
+    by_subnet = {}
+    for record in content['records']:
+        by_subnet.setdefault(record['subnet'], {})[record['seed']] = record['accuracy']
+    seeds = sorted({record['seed'] for record in content['records']})
+    subnets = [s for s in content['settings']['subnets'] if set(by_subnet.get(s, ())) == set(seeds)]
+    columns = np.array([[by_subnet[s][seed] for s in subnets] for seed in seeds])  # seeds x subnets
+    means = columns.mean(axis=0)
+    taus = [kendall_tau(a, b) for a, b in itertools.combinations(columns, 2)]
+    return (f'| {where(path)} | {describe(content["settings"])} | {len(subnets)} x {len(seeds)} | {means.min():.2f}-{means.max():.2f} % | '
+            f'{columns.std(axis=0).mean():.2f} | {intra_class_correlation(columns):.2f} | {np.mean(taus):.2f} |')
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('files', nargs='*', default=sorted(glob.glob(osp.join(RESULTS, 'pilot_*.json'))))
+    args = parser.parse_args()
+    lines = ['# Pilots of the ranking ground truth', '',
+             '| file | settings | subnets x seeds | top-1 (mean of seeds) | seed spread | ICC | seed-to-seed tau |',
+             '|---|---|---|---|---|---|---|', *map(summarise, args.files), '',
+             f'Written by `benchmarks/ranking/pilots.py` {now()}.', '']
+    with open(osp.join(RESULTS, 'pilots.md'), 'w') as f:
+        f.write('\n'.join(lines))
+    print('\n'.join(lines))
+
+
+if __name__ == '__main__':
+    main()
