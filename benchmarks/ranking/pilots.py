@@ -45,8 +45,9 @@ def summarise(path):
     columns = np.array([[by_subnet[s][seed] for s in subnets] for seed in seeds])  # seeds x subnets
     means = columns.mean(axis=0)
     taus = [kendall_tau(a, b) for a, b in itertools.combinations(columns, 2)]
-    return (f'| {where(path)} | {describe(content["settings"])} | {len(subnets)} x {len(seeds)} | {means.min():.2f}-{means.max():.2f} % | '
-            f'{columns.std(axis=0).mean():.2f} | {intra_class_correlation(columns):.2f} | {np.mean(taus):.2f} |')
+    return (f'| {where(path)} | {describe(content["settings"])} | {len(subnets)} x {len(seeds)} | '
+            f'{means.min():.2f}-{means.max():.2f} % | {columns.std(axis=0).mean():.2f} | '
+            f'{intra_class_correlation(columns):.2f} | {np.mean(taus):.2f} |')
 
 
 def main():
@@ -54,7 +55,8 @@ def main():
     parser.add_argument('files', nargs='*', default=sorted(glob.glob(osp.join(RESULTS, 'pilot_*.json'))))
     args = parser.parse_args()
     lines = ['# Pilots of the ranking ground truth', '',
-             '| file | settings | subnets x seeds | top-1 (mean of seeds) | seed spread | ICC | seed-to-seed tau |',
+             '| file | settings | subnets x seeds | top-1 (mean of seeds) | seed spread | ICC | '
+             'seed-to-seed tau |',
              '|---|---|---|---|---|---|---|', *map(summarise, args.files), '',
              f'Written by `benchmarks/ranking/pilots.py` {now()}.', '']
     with open(osp.join(RESULTS, 'pilots.md'), 'w') as f:

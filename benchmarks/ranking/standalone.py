@@ -2,9 +2,9 @@
 """Ground truth of the ranking benchmark: subnets of the scaled-down space, each trained stand-alone.
 
 ``--num-subnets`` subnets drawn uniformly with ``--subnet-seed`` (the same draw as ``supernets.py``) are each trained
-from scratch with ``configs/pinas/subnet_mnist5k.py`` (supervised, the 4,000 mnist_5k training images at 32x32, cosine
-schedule to zero) under every seed of ``--seeds``; their top-1 on the held-out images goes to ``--results`` after every
-run. ``--space`` and ``--task`` choose the candidates and the data (``common.SPACES``, ``common.TASKS``). An
+from scratch with ``configs/pinas/subnet_mnist5k.py`` (supervised, the mnist_5k training images at 32x32, cosine
+schedule to zero) under every seed of ``--seeds``; their top-1 on the held-out images goes to ``--results`` after
+every run. ``--space`` and ``--task`` choose the candidates and the data (``common.SPACES``, ``common.TASKS``). An
 interrupted run continues where it stopped; a complete file is the stored ground truth and is not recomputed.
 Stored:
 - ``results/standalone_v1.json`` (5 epochs, seeds 0, 1) and ``results/standalone_v2.json`` (10 epochs, seeds 0-2):
@@ -15,7 +15,7 @@ Stored:
 Run: ``python benchmarks/ranking/standalone.py [--seeds 0 1 2]`` (v2: 40-60 s a run on an idle 2-core CPU, about 30
 minutes a seed for 30 subnets); another setting, e.g. ``python tools/dataset_converters/prepare_mnist5k.py
 --cluttered``, then ``python benchmarks/ranking/standalone.py --space widths --task cluttered --seeds 0 1 --results
-benchmarks/ranking/results/standalone_v3.json`` (60-90 s a run).
+benchmarks/ranking/results/standalone_v3.json`` (about 5 minutes a run: 20,000 training canvases).
 """
 import argparse
 import json
@@ -42,7 +42,7 @@ def parse_args():
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2], help='training seeds per subnet')
     parser.add_argument('--epochs', type=int, default=10, help="the cosine schedule's length (the config's 10); "
                         '5 made results/standalone_v1.json')
-    parser.add_argument('--train-images', type=int, help='train on this many of the 4,000 training images, drawn '
+    parser.add_argument('--train-images', type=int, help='train on this many of the training images, drawn '
                         'with --subnet-seed (a harder task); default: all')
     add_space_arguments(parser)
     parser.add_argument('--work-dir', default=osp.join(REPO, 'work_dirs/ranking/standalone'))

@@ -1,9 +1,9 @@
 # Copyright (c) pinas_mm contributors. All rights reserved.
 """The ranking benchmark: how well does each supernet rank subnets like their stand-alone accuracy?
 
-For every method below and seed, a supernet of the scaled-down space (``--space``) is trained on the 4,000 mnist_5k
-training images (``--task``) with the repository's own config (``tools/train.py``), then scores the benchmark's subnets
-exactly as its search would (``SubnetScoreLoop``: the same score, BN recalibration and images as ``search_mnist5k.py``
+For every method below and seed, a supernet of the scaled-down space (``--space``) is trained on the mnist_5k training
+images (``--task``) with the repository's own config (``tools/train.py``), then scores the benchmark's subnets exactly
+as its search would (``SubnetScoreLoop``: the same score, BN recalibration and images as ``search_mnist5k.py``
 / ``spos_search_mnist5k.py``). The scores go to ``--results`` (stored like the ground truth: re-running trains and
 scores only what is missing), and are compared with the mean stand-alone top-1 of ``standalone.py``'s results of the
 same space and task: Kendall tau, Spearman rho, top-5 overlap, with 95 % bootstrap intervals over the subnets, in
