@@ -10,7 +10,7 @@ Stored:
 - ``results/standalone_v1.json`` (5 epochs, seeds 0, 1) and ``results/standalone_v2.json`` (10 epochs, seeds 0-2):
   the configs' candidates on the plain digits, where the seeds do not rank the subnets alike (ICC 0.03);
 - ``results/pilot_*.json``: fewer images, ``--space widths``, ``--task cluttered`` (each 2 seeds of the first 5-19
-  subnets, an interrupted run): no better (README, ranking section).
+  subnets, an interrupted run): no better, except perhaps ``pilot_cluttered_5copies.json`` (README, ranking section).
 
 Run: ``python benchmarks/ranking/standalone.py [--seeds 0 1 2]`` (v2: 40-60 s a run on an idle 2-core CPU, about 30
 minutes a seed for 30 subnets); another setting, e.g. ``python tools/dataset_converters/prepare_mnist5k.py
