@@ -33,13 +33,12 @@ def sample_subnets(num_subnets, seed):
     return random.Random(seed).sample(space, num_subnets)
 
 
-def space_settings(space, task, data_root):
-    """What a results file records of ``space`` and ``task``: nothing for the configs' own candidates and the plain
+def space_settings(args):
+    """What a results file records of ``--space`` and ``--task``: nothing for the configs' own candidates and the plain
     digits (the files made before there was a choice), else their names, the candidates and how the data was made."""
-    settings = dict(space=space, candidates=[list(c) for c in SPACES[space]]) if SPACES[space] else {}
-    if task != 'digits':
-        with open(osp.join(data_root, COMPLETE_MARKER)) as f:
-            settings.update(task=task, data=json.load(f)['settings'])
+    settings = dict(space=args.space, candidates=[list(c) for c in SPACES[args.space]]) if SPACES[args.space] else {}
+    if args.task != 'digits':
+        settings.update(task=args.task, data=args.dataset['settings'])
     return settings
 
 
@@ -53,14 +52,17 @@ def add_space_arguments(parser):
                         'tools/dataset_converters/prepare_mnist5k.py [--cluttered]')
 
 
-def data_root(args, parser):
-    """--data-root, or the task's folder; a parser error with the command that writes it when it is not written."""
-    root = args.data_root or osp.join(REPO, TASKS[args.task])
-    if not osp.exists(osp.join(root, COMPLETE_MARKER)):
+def read_data_root(args, parser):
+    """Set ``args.data_root`` (--data-root, or the task's folder) and ``args.dataset``, the summary its converter
+    recorded (settings, image counts); a parser error with the command that writes the folder when it is not written."""
+    args.data_root = args.data_root or osp.join(REPO, TASKS[args.task])
+    marker = osp.join(args.data_root, COMPLETE_MARKER)
+    if not osp.exists(marker):
         flag = ' --cluttered' if args.task == 'cluttered' else ''
-        parser.error(f'{root} holds no prepared data; write it with: python tools/dataset_converters/'
-                     f'prepare_mnist5k.py{flag} {root}')
-    return root
+        parser.error(f'{args.data_root} holds no prepared data; write it with: python tools/dataset_converters/'
+                     f'prepare_mnist5k.py{flag} {args.data_root}')
+    with open(marker) as f:
+        args.dataset = json.load(f)
 
 
 def git_commit():

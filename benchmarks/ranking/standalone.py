@@ -18,7 +18,6 @@ minutes a seed for 30 subnets); another setting, e.g. ``python tools/dataset_con
 benchmarks/ranking/results/standalone_v3.json`` (about 5 minutes a run: 20,000 training canvases).
 """
 import argparse
-import json
 import os.path as osp
 import random
 import time
@@ -28,9 +27,8 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 import pinas_mm  # noqa: F401  (checks the installed stack, applies compat fixes, registers modules)
-from pinas_mm.datasets.utils import COMPLETE_MARKER
 from common import (REPO, RESULTS, SPACES, ResultsFile, add_space_arguments,  # benchmarks/ranking/ is on sys.path
-                    data_root, sample_subnets, space_settings)
+                    read_data_root, sample_subnets, space_settings)
 
 CONFIG = osp.join(REPO, 'configs/pinas/subnet_mnist5k.py')
 
@@ -50,9 +48,8 @@ def parse_args():
                         help='a new version for other settings, e.g. results/standalone_v3.json')
     parser.add_argument('--threads', type=int, default=2, help='torch.set_num_threads (default 2)')
     args = parser.parse_args()
-    args.data_root = data_root(args, parser)
-    with open(osp.join(args.data_root, COMPLETE_MARKER)) as f:
-        args.num_train = json.load(f)['num_images']['train']
+    read_data_root(args, parser)
+    args.num_train = args.dataset['num_images']['train']
     if args.train_images and not 0 < args.train_images <= args.num_train:
         parser.error(f'--train-images must be in 1..{args.num_train}, the training images of {args.data_root}')
     return args
@@ -86,7 +83,7 @@ def main():
                     epochs=args.epochs, subnets=subnets)  # not the seeds: a later run may add some
     if args.train_images:
         settings['train_images'] = args.train_images
-    settings.update(space_settings(args.space, args.task, args.data_root))
+    settings.update(space_settings(args))
     results = ResultsFile(args.results, settings, args.threads)
     # subnet by subnet, all seeds each: a partial file already tells whether the seeds rank alike (ICC, tau)
     todo = [(subnet, seed) for subnet in subnets for seed in args.seeds if not results.find(subnet=subnet, seed=seed)]

@@ -32,7 +32,7 @@ import sys
 import numpy as np
 
 from common import (REPO, RESULTS, SPACES, ResultsFile, add_space_arguments,  # benchmarks/ranking/ is on sys.path
-                    data_root, now, sample_subnets, space_settings)
+                    now, read_data_root, sample_subnets, space_settings)
 from pinas_mm.evaluation import bootstrap_ci, kendall_tau, spearman_rho, top_k_overlap
 from pinas_mm.visualization import plot_rank_correlation
 
@@ -68,7 +68,7 @@ def parse_args():
     parser.add_argument('--results', default=osp.join(RESULTS, 'supernet_scores_v1.json'))
     parser.add_argument('--bootstrap', type=int, default=2000, help='bootstrap resamples of the subnets')
     args = parser.parse_args()
-    args.data_root = data_root(args, parser)
+    read_data_root(args, parser)
     return args
 
 
@@ -265,7 +265,7 @@ def main():
     with open(subnets_file, 'w') as f:
         json.dump(subnets, f)
     settings = dict(num_subnets=args.num_subnets, subnet_seed=args.subnet_seed, subnets=subnets, methods=METHODS)
-    settings.update(space_settings(args.space, args.task, args.data_root))
+    settings.update(space_settings(args))
     results = ResultsFile(args.results, settings)
     for method in args.methods:
         for seed in args.ablation_seeds if METHODS[method].get('ablation') else args.seeds:
