@@ -28,6 +28,7 @@ import os
 import os.path as osp
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor, as_completed
 
 import numpy as np
 
@@ -67,6 +68,10 @@ def parse_args():
                         help="standalone.py's results: the ground truth")
     parser.add_argument('--results', default=osp.join(RESULTS, 'supernet_scores_v1.json'))
     parser.add_argument('--bootstrap', type=int, default=2000, help='bootstrap resamples of the subnets')
+    parser.add_argument('--jobs', type=int, default=1, help='supernets trained (then scored) at once, each a '
+                        'tools/train.py process')
+    parser.add_argument('--threads', type=int, help="OMP_NUM_THREADS of each tools/train.py process (default: "
+                        "torch's own, every core); --jobs 2 --threads 1 on 2 cores")
     args = parser.parse_args()
     read_data_root(args, parser)
     return args
@@ -76,15 +81,16 @@ def slug(method):
     return method.lower().replace('/', '').replace(' ', '_').replace('-', '')
 
 
-def train_tool(config, work_dir, options, log):
+def train_tool(config, work_dir, options, log, threads=None):
     """tools/train.py with one of the repository's configs and ``options`` (resumed if an earlier run left a
-    checkpoint), its output appended to ``log``."""
+    checkpoint) on ``threads`` threads, its output appended to ``log``."""
     resume = ['--resume'] if osp.exists(osp.join(work_dir, 'last_checkpoint')) else []
     command = [sys.executable, 'tools/train.py', f'configs/pinas/{config}', '--work-dir', work_dir, *resume,
                '--cfg-options', *options]
     os.makedirs(work_dir, exist_ok=True)
     with open(log, 'a') as f:
-        result = subprocess.run(command, cwd=REPO, stdout=f, stderr=subprocess.STDOUT)
+        result = subprocess.run(command, cwd=REPO, stdout=f, stderr=subprocess.STDOUT,
+                                env=dict(os.environ, **({'OMP_NUM_THREADS': str(threads)} if threads else {})))
     if result.returncode:
         raise SystemExit(f'{" ".join(command)} failed (exit code {result.returncode}); see {log}')
 
@@ -109,7 +115,7 @@ def supernet_checkpoint(method, seed, args):
         print(f'  training the {trained} supernet, seed {seed}: {work_dir}', flush=True)
         train_tool(spec['supernet'], work_dir, [f'randomness.seed={seed}', *spec.get('train', []),
                                                 *space_options(spec, args.space), *data],
-                   osp.join(work_dir, 'train.log'))
+                   osp.join(work_dir, 'train.log'), args.threads)
         open(osp.join(work_dir, 'done'), 'w').close()
     with open(osp.join(work_dir, 'last_checkpoint')) as f:
         return f.read().strip()
@@ -125,7 +131,7 @@ def score_subnets(method, seed, subnets_file, args):
         'train_cfg.type=SubnetScoreLoop', f'train_cfg.subnets={subnets_file}', f'load_from={checkpoint}',
         f'train_cfg.dataloader.dataset.data_root={args.data_root}',
         f'train_cfg.calibrate_dataloader.dataset.data_root={args.data_root}', *spec.get('train', []),
-        *space_options(spec, args.space), *spec.get('score', [])], osp.join(work_dir, 'score.log'))
+        *space_options(spec, args.space), *spec.get('score', [])], osp.join(work_dir, 'score.log'), args.threads)
     with open(osp.join(work_dir, 'subnet_scores.json')) as f:
         return {r['subnet']: r['score'] for r in json.load(f)}  # keyed as listed in subnets_file
 
@@ -267,15 +273,22 @@ def main():
     settings = dict(num_subnets=args.num_subnets, subnet_seed=args.subnet_seed, subnets=subnets, methods=METHODS)
     settings.update(space_settings(args))
     results = ResultsFile(args.results, settings)
-    for method in args.methods:
-        for seed in args.ablation_seeds if METHODS[method].get('ablation') else args.seeds:
-            if not results.find(method=method, seed=seed):
-                print(f'{method}, seed {seed}', flush=True)
-                results.add(dict(method=method, seed=seed, scores=score_subnets(method, seed, subnets_file, args)))
+    todo = [(method, seed) for method in args.methods
+            for seed in (args.ablation_seeds if METHODS[method].get('ablation') else args.seeds)
+            if not results.find(method=method, seed=seed)]
+    with ThreadPoolExecutor(args.jobs) as pool:  # a job waits on its tools/train.py process
+        # every supernet before any scoring, so that a supernet two methods share is never trained twice at once
+        supernets = dict.fromkeys((METHODS[method].get('reuse', method), seed) for method, seed in todo)
+        list(pool.map(lambda supernet: supernet_checkpoint(*supernet, args), supernets))
+        scorings = {pool.submit(score_subnets, method, seed, subnets_file, args): (method, seed)
+                    for method, seed in todo}
+        for scoring in as_completed(scorings):  # each stored as it comes
+            method, seed = scorings[scoring]
+            results.add(dict(method=method, seed=seed, scores=scoring.result()))
     truth, columns, seeds, standalone = load_truth(args.standalone, subnets, settings)  # the scores do not need it
     rows = {}
     for method in METHODS:
-        records = [r for r in results.records if r['method'] == method]
+        records = sorted((r for r in results.records if r['method'] == method), key=lambda r: r['seed'])
         if records:
             rows[method] = dict(compare([[r['scores'][s] for s in subnets] for r in records], truth, args),
                                 seeds=[r['seed'] for r in records])
