@@ -95,11 +95,16 @@ def train_tool(config, work_dir, options, log, threads=None):
         raise SystemExit(f'{" ".join(command)} failed (exit code {result.returncode}); see {log}')
 
 
+def supervised(spec):
+    """Whether a method trains a SPOS-style supernet: a classifier (``model.architecture``) validated with labels."""
+    return spec['supernet'].startswith('spos')
+
+
 def space_options(spec, space):
     """The config options that give a method's supernet the candidates of ``space`` (none: the configs' own)."""
     if not SPACES[space]:
         return []
-    backbone = 'model.architecture.backbone' if spec['supernet'].startswith('spos') else 'model.backbone'
+    backbone = 'model.architecture.backbone' if supervised(spec) else 'model.backbone'
     return [f'{backbone}.candidates=[{",".join(f"({r},{c},{w})" for r, c, w in SPACES[space])}]']
 
 
@@ -110,7 +115,7 @@ def supernet_checkpoint(method, seed, args):
     work_dir = osp.join(args.work_dir, f'{slug(trained)}_seed{seed}')
     if not osp.exists(osp.join(work_dir, 'done')):
         data = [f'train_dataloader.dataset.data_root={args.data_root}']
-        if spec['supernet'].startswith('spos'):
+        if supervised(spec):
             data.append(f'val_dataloader.dataset.data_root={args.data_root}')
         print(f'  training the {trained} supernet, seed {seed}: {work_dir}', flush=True)
         train_tool(spec['supernet'], work_dir, [f'randomness.seed={seed}', *spec.get('train', []),
