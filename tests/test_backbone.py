@@ -1,8 +1,11 @@
 # Copyright (c) pinas_mm contributors. All rights reserved.
 """The Pi-NAS search space: its shape, ResNeSt-50 as a subnet, fixed subnets equal to the supernet path, subnet
 forms and their errors."""
+import argparse
+
 import pytest
 import torch
+from mmengine.config import DictAction
 from mmrazor.models.mutables import OneShotMutableOP
 from mmrazor.models.mutators import NasMutator
 from mmrazor.structures import convert_fix_subnet, export_fix_subnet
@@ -100,6 +103,16 @@ def test_every_subnet_form_reads_the_same(tmp_path, repo_root):
     ]
     for form in forms:
         assert parse_subnet(form, layers, ['0', '1', '2', '3']) == expected, form
+
+
+def test_a_subnet_given_on_the_command_line_keeps_its_leading_zeros():
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    options = parser.parse_args(['--cfg-options', 'arch=03002']).cfg_options
+    assert options == dict(arch=3002)  # mmengine reads the digits as a number
+    assert ''.join(PiNASResNeSt(**SMALL, **options).subnet) == '03002'
+    with pytest.raises(SubnetError, match='subnet has 6 layers, the space has 5'):
+        PiNASResNeSt(**SMALL, arch=300201)
 
 
 @pytest.mark.parametrize('name, digits', [('pinas-trans', '3333113330011021'), ('pinas-cls', '3013231203213032'),

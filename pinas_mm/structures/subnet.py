@@ -9,7 +9,9 @@ A subnet chooses, for every searchable layer, one candidate (single-path) or a n
 - a dict ``{layer_name: choice}``;
 - a list with one entry per layer, in order: ``[3, 3, 3, 3, 1, ...]`` (multi-path: ``[[0, 3], [1], ...]``);
 - a string of digits, one per layer: ``'3333113330011021'``, or space-separated, where a token of several digits is
-  a multi-path set: ``'03 1 2 ...'``.
+  a multi-path set: ``'03 1 2 ...'``;
+- that string read as a number, as mmengine's ``--cfg-options model.backbone.arch=03002`` reads it (``3002``): its
+  digits, with the leading zeros the number lost.
 """
 import os.path as osp
 import re
@@ -34,6 +36,8 @@ def load_subnet(subnet):
 
 def _entries(subnet, layer_names):
     """The raw per-layer entries of any accepted form, in ``layer_names`` order."""
+    if isinstance(subnet, int) and not isinstance(subnet, bool):  # a digit string that --cfg-options made a number
+        subnet = str(subnet).zfill(len(layer_names))
     if isinstance(subnet, str):
         tokens = subnet.split() if any(c.isspace() for c in subnet.strip()) else list(subnet.strip())
         subnet = [list(token) if len(token) > 1 else token for token in tokens]
