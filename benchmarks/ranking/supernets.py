@@ -31,10 +31,13 @@ import sys
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
 import numpy as np
+from mmengine.config import Config
 
 from common import (REPO, RESULTS, SPACES, ResultsFile, add_space_arguments,  # benchmarks/ranking/ is on sys.path
                     now, read_data_root, sample_subnets, space_settings)
 from pinas_mm.evaluation import bootstrap_ci, kendall_tau, spearman_rho, top_k_overlap
+from pinas_mm.models import PiNASResNeSt
+from pinas_mm.models.task_modules import SubnetCostTable
 from pinas_mm.visualization import plot_rank_correlation
 
 # name: supernet config and its training options, search config whose score ranks, scoring-only options,
@@ -60,7 +63,8 @@ def parse_args():
     parser.add_argument('--subnet-seed', type=int, default=0, help="as standalone.py's")
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1], help='supernet seeds of the methods')
     parser.add_argument('--ablation-seeds', type=int, nargs='+', default=[0], help='supernet seeds of the ablations')
-    parser.add_argument('--methods', nargs='+', choices=list(METHODS), default=list(METHODS))
+    parser.add_argument('--methods', nargs='*', choices=list(METHODS), default=list(METHODS),
+                        help='none: no supernet, the table of what needs no training (noise ceiling, MACs, params)')
     add_space_arguments(parser)  # as standalone.py's
     parser.add_argument('--work-dir', help='default: work_dirs/ranking, or work_dirs/ranking_<space>_<task> for '
                         'the supernets of another space or task')
@@ -158,6 +162,17 @@ def compare(scores_by_seed, truth, args):
     return row
 
 
+def subnet_costs(subnets, space):
+    """MACs and parameters (millions) of each subnet at the benchmark's 32x32 input, as the search's constraints count
+    them: proxies that need no training, which a supernet's score has to beat to be worth its training."""
+    backbone = Config.fromfile(osp.join(REPO, 'configs/pinas', METHODS['Pi-NAS']['supernet'])).model.backbone
+    backbone.pop('type')
+    if SPACES[space]:
+        backbone['candidates'] = SPACES[space]
+    table = SubnetCostTable(PiNASResNeSt(**backbone), input_shape=(3, 32, 32))
+    return [table(list(subnet)) for subnet in subnets]
+
+
 def load_truth(path, subnets, settings):
     """Each subnet's mean stand-alone top-1 over the seeds stored, and the per-seed columns."""
     if not osp.exists(path):
@@ -246,7 +261,7 @@ def write_table(rows, truth, columns, seeds, standalone, standalone_path, result
              '|---|---|---|---|---|---|---|']
     for method, row in rows.items():
         again = '' if row['seed_to_seed_tau'] is None else f'{row["seed_to_seed_tau"]:.3f}'
-        lines.append(f'| {method} | {row["seeds"]} | {fmt(row["kendall_tau"])} | '
+        lines.append(f'| {method} | {row["seeds"] or "-"} | {fmt(row["kendall_tau"])} | '
                      f'{", ".join(f"{t:.3f}" for t in row["kendall_tau"]["per_seed"])} | {fmt(row["spearman_rho"])} | '
                      f'{row[f"top{TOP_K}_overlap"]:.2f} | {again} |')
     pinas, spos = rows.get('Pi-NAS'), rows.get('SPOS')
@@ -301,6 +316,9 @@ def main():
                                   table_path(args.results, f'_{slug(method)}.png'),
                                   predicted_label=f'{method} supernet score (mean over seeds)',
                                   true_label='stand-alone top-1 (%)', title=method, top_k=TOP_K)
+    costs = subnet_costs(subnets, args.space)
+    for name, key in (('MACs (no training)', 'flops'), ('parameters (no training)', 'params')):
+        rows[name] = dict(compare([[cost[key] for cost in costs]], truth, args), seeds=[])
     if len(columns) > 1:  # how well one stand-alone run ranks like another: the ceiling no score can beat
         rows['stand-alone, another seed (noise ceiling)'] = dict(compare(columns[1:], columns[0], args),
                                                                  seeds=seeds[1:])
