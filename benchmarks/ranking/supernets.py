@@ -75,7 +75,8 @@ def parse_args():
     parser.add_argument('--jobs', type=int, default=1, help='supernets trained (then scored) at once, each a '
                         'tools/train.py process')
     parser.add_argument('--threads', type=int, help="OMP_NUM_THREADS of each tools/train.py process (default: "
-                        "torch's own, every core); --jobs 2 --threads 1 on 2 cores")
+                        "torch's own, every core). Whether --jobs 2 --threads 1 beats one job on 2 cores, as it does "
+                        "for standalone.py, is not measured: the Pi-NAS configs also load data in 2 workers")
     args = parser.parse_args()
     read_data_root(args, parser)
     return args
