@@ -1,12 +1,14 @@
 # Copyright (c) pinas_mm contributors. All rights reserved.
-"""Does a ground truth reproduce? The README's table of pilot settings, from their (partial) ``standalone.py`` files.
+"""Does a ground truth reproduce? The README's table of the settings tried, from their (partial) ``standalone.py`` files.
 
 A pilot trains the first subnets of the draw under two seeds or more and is stopped once it is clear; only subnets
 with every seed of the file count. Per file: the mean top-1 range over subnets, the seed spread (std over seeds, mean
-over subnets, as ``ranking_v<N>.md``'s header), the architecture's share of the variance (ICC(1)) and the mean Kendall
-tau between seeds. Written to ``results/pilots.md``.
+over subnets, as ``ranking_v<N>.md``'s header), the architecture's share of the variance (ICC(1)), the mean Kendall
+tau between seeds, and the Kendall tau of the subnets' MACs against their mean top-1 (does the ground truth follow
+the subnets' cost?). Written to ``results/pilots.md``.
 
-Run: ``python benchmarks/ranking/pilots.py [FILE ...]`` (default: ``results/pilot_*.json``).
+Run: ``python benchmarks/ranking/pilots.py [FILE ...]`` (default: ``results/standalone_v*.json`` and
+``results/pilot_*.json``, the ground truths and the pilots).
 """
 import argparse
 import glob
@@ -18,7 +20,7 @@ import numpy as np
 
 from common import RESULTS, now  # benchmarks/ranking/ is on sys.path (script)
 from pinas_mm.evaluation import kendall_tau
-from supernets import intra_class_correlation, where
+from supernets import intra_class_correlation, subnet_costs, where
 
 
 def describe(settings):
@@ -45,19 +47,21 @@ def summarise(path):
     columns = np.array([[by_subnet[s][seed] for s in subnets] for seed in seeds])  # seeds x subnets
     means = columns.mean(axis=0)
     taus = [kendall_tau(a, b) for a, b in itertools.combinations(columns, 2)]
+    macs = [cost['flops'] for cost in subnet_costs(subnets, content['settings'].get('space', 'paper'))]
     return (f'| {where(path)} | {describe(content["settings"])} | {len(subnets)} x {len(seeds)} | '
             f'{means.min():.2f}-{means.max():.2f} % | {columns.std(axis=0).mean():.2f} | '
-            f'{intra_class_correlation(columns):.2f} | {np.mean(taus):.2f} |')
+            f'{intra_class_correlation(columns):.2f} | {np.mean(taus):.2f} | {kendall_tau(macs, means):.2f} |')
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('files', nargs='*', default=sorted(glob.glob(osp.join(RESULTS, 'pilot_*.json'))))
+    parser.add_argument('files', nargs='*', default=[*sorted(glob.glob(osp.join(RESULTS, 'standalone_v*.json'))),
+                                                     *sorted(glob.glob(osp.join(RESULTS, 'pilot_*.json')))])
     args = parser.parse_args()
-    lines = ['# Pilots of the ranking ground truth', '',
+    lines = ['# Ground truths and pilots of the ranking benchmark', '',
              '| file | settings | subnets x seeds | top-1 (mean of seeds) | seed spread | ICC | '
-             'seed-to-seed tau |',
-             '|---|---|---|---|---|---|---|', *map(summarise, args.files), '',
+             'seed-to-seed tau | tau of MACs |',
+             '|---|---|---|---|---|---|---|---|', *map(summarise, args.files), '',
              f'Written by `benchmarks/ranking/pilots.py` {now()}.', '']
     with open(osp.join(RESULTS, 'pilots.md'), 'w') as f:
         f.write('\n'.join(lines))
