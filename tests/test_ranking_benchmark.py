@@ -1,0 +1,38 @@
+# Copyright (c) pinas_mm contributors. All rights reserved.
+"""benchmarks/ranking/: the ground truth's runs in parallel processes are each stored once and never redone, and the
+cost proxies the ranking table compares with are the subnets' own."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+
+@pytest.fixture
+def ranking(repo_root, monkeypatch):
+    monkeypatch.syspath_prepend(f'{repo_root}/benchmarks/ranking')
+    monkeypatch.syspath_prepend(f'{repo_root}/benchmarks')
+    import supernets
+    return supernets
+
+
+def test_parallel_runs_are_stored_once_and_not_redone(repo_root, mnist5k, tmp_path):
+    results = tmp_path / 'standalone.json'
+    command = [sys.executable, 'benchmarks/ranking/standalone.py', '--data-root', mnist5k, '--num-subnets', '3',
+               '--seeds', '0', '--epochs', '1', '--train-images', '64', '--jobs', '2', '--threads', '1',
+               '--results', str(results), '--work-dir', str(tmp_path / 'work')]  # one step a run, about 30 s in all
+    first = subprocess.run(command, cwd=repo_root, capture_output=True, text=True)
+    assert first.returncode == 0, first.stdout + first.stderr
+    content = json.loads(results.read_text())
+    assert sorted(r['subnet'] for r in content['records']) == sorted(content['settings']['subnets'])
+    assert all(r['jobs'] == 2 and r['threads'] == 1 and 0 <= r['accuracy'] <= 100 for r in content['records'])
+    again = subprocess.run(command, cwd=repo_root, capture_output=True, text=True)
+    assert '3 runs stored' in again.stdout and '0 to go' in again.stdout, again.stdout + again.stderr
+    assert json.loads(results.read_text())['records'] == content['records']
+
+
+def test_cost_proxies_span_the_space_as_the_readme_says(ranking):
+    from common import sample_subnets
+    drawn = [cost['flops'] for cost in ranking.subnet_costs(sample_subnets(30, 0), 'paper')]
+    assert (round(min(drawn), 2), round(max(drawn), 2)) == (3.75, 3.94)  # the paper's cost-matched candidates
+    assert [round(cost['flops'], 1) for cost in ranking.subnet_costs(['00000', '33333'], 'widths')] == [3.9, 9.7]
