@@ -160,3 +160,13 @@ def test_frozen_stages_and_norm_eval_survive_train_mode():
 def test_too_narrow_space_names_the_layer_and_candidate():
     with pytest.raises(ValueError, match="layer1.0: candidate '3' .* 5 channels per group at stage width 8"):
         PiNASResNeSt(stage_blocks=(1, 1, 1, 1), stem_channels=8, base_channels=8)
+
+
+def test_a_candidates_width_applies_at_cardinality_1_too():
+    """ResNeSt's group width int(mid * width / 64) * cardinality; mmpretrain's block alone keeps width 64 there."""
+    candidates = ((1, 1, 16), (2, 1, 32), (1, 2, 42), (2, 2, 80))
+    subnet = PiNASResNeSt(arch='01230', candidates=candidates, stage_blocks=(1, 1, 2, 1), stem_channels=16,
+                          base_channels=16)
+    widths = [subnet.get_submodule(name).conv1.out_channels for name in subnet.layer_names]
+    assert widths == [16 * 16 // 64, 32 * 32 // 64, 64 * 42 // 64 * 2, 64 * 80 // 64 * 2, 128 * 16 // 64]
+    assert subnet(torch.randn(2, 3, 32, 32))[-1].shape == (2, 512, 1, 1)

@@ -10,6 +10,28 @@ from pinas_mm.structures import SubnetError, format_subnet, parse_subnet, state_
 from ..mutables import MixPathBottlenecks
 
 
+class GroupWidthBottleneck(Bottleneck):
+    """mmpretrain's ResNeSt ``Bottleneck``, with the candidate's width at cardinality 1 too.
+
+    mmpretrain widens the block to ``groups * width_per_group`` only when ``groups > 1``; at ``groups == 1`` it keeps
+    ``out_channels // expansion`` (width 64) whatever ``width_per_group`` says. ResNeSt's rule applies the width at
+    every cardinality, so a ``(1, 1, 16)`` candidate is a quarter as wide. Where the rules agree (every candidate of the
+    paper's space) the block is mmpretrain's own, module for module.
+    """
+
+    def __init__(self, *, groups, width_per_group, **kwargs):
+        self._single_group_width = width_per_group if groups == 1 else None
+        super().__init__(groups=groups, width_per_group=width_per_group, **kwargs)
+
+    @property
+    def mid_channels(self):
+        return self._single_group_width or self._mid_channels
+
+    @mid_channels.setter
+    def mid_channels(self, value):  # what mmpretrain's blocks compute, used at cardinality > 1
+        self._mid_channels = value
+
+
 @MODELS.register_module()
 class PiNASResNeSt(ResNetV1d):
     """The Pi-NAS search space: a ResNeSt-50-shaped backbone whose every bottleneck chooses a split-attention block.
@@ -126,9 +148,9 @@ class PiNASResNeSt(ResNetV1d):
                 raise ValueError(f'{self.layer_names[index]}: candidate {choice!r} (radix {radix}, cardinality '
                                  f'{cardinality}, width {width}) gets {group_width} channels per group at stage '
                                  f'width {mid_channels}, which radix {radix} does not divide; widen base_channels')
-            return Bottleneck(out_channels=out_channels, expansion=expansion, radix=radix, groups=cardinality,
-                              width_per_group=group_width, base_channels=mid_channels,
-                              reduction_factor=self.reduction_factor, avg_down_stride=True, **block_kwargs)
+            return GroupWidthBottleneck(out_channels=out_channels, expansion=expansion, radix=radix,
+                                        groups=cardinality, width_per_group=group_width, base_channels=mid_channels,
+                                        reduction_factor=self.reduction_factor, avg_down_stride=True, **block_kwargs)
 
         chosen = None if self.subnet is None else self.subnet[index]
         if self.max_paths == 1:
