@@ -35,4 +35,5 @@ def test_cost_proxies_span_the_space_as_the_readme_says(ranking):
     from common import sample_subnets
     drawn = [cost['flops'] for cost in ranking.subnet_costs(sample_subnets(30, 0), 'paper')]
     assert (round(min(drawn), 2), round(max(drawn), 2)) == (3.75, 3.94)  # the paper's cost-matched candidates
-    assert [round(cost['flops'], 1) for cost in ranking.subnet_costs(['00000', '33333'], 'widths')] == [3.9, 9.7]
+    for space, all_0, all_3 in (('widths', 1.3, 9.7), ('wide3', 3.9, 9.7)):  # candidate 0 a quarter as wide, or not
+        assert [round(cost['flops'], 1) for cost in ranking.subnet_costs(['00000', '33333'], space)] == [all_0, all_3]

@@ -18,8 +18,11 @@ SPACE_LAYERS, CANDIDATES = 5, '0123'  # the scaled-down space of configs/pinas/*
 # (radix, cardinality, bottleneck_width) of candidates 0-3, by --space. 'paper': the configs' own, the paper's four
 # cost-matched blocks, which at this scale train to the same accuracy within seed noise (results/standalone_v2.json).
 # 'widths': the same four kinds with the paper's widths times 1/4, 1/2, 1, 2, so that candidates differ in cost as
-# DESIGN §5 suggests (subnets of 3.9-9.7 M MACs instead of 3.75-3.94 M); piloted in results/pilot_*.json.
-SPACES = {'paper': None, 'widths': ((1, 1, 16), (2, 1, 32), (1, 2, 42), (2, 2, 80))}
+# DESIGN §5 suggests (subnets of 1.3-9.7 M MACs instead of 3.75-3.94 M). 'wide3': what 'widths' built until the
+# backbone applied a width at cardinality 1 (mmpretrain's block ignores it there), i.e. the paper's candidates with
+# candidate 3 twice as wide (3.9-9.7 M MACs); results/pilot_*.json and standalone_v3.json were made with it.
+SPACES = {'paper': None, 'widths': ((1, 1, 16), (2, 1, 32), (1, 2, 42), (2, 2, 80)),
+          'wide3': ((1, 1, 64), (2, 1, 64), (1, 2, 42), (2, 2, 80))}
 # the data, by --task: the 32x32 digits (98 % for any subnet), or cluttered ones (prepare_mnist5k.py --cluttered)
 TASKS = {'digits': 'data/mnist5k', 'cluttered': 'data/mnist5k_cluttered'}
 

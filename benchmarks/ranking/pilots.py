@@ -1,8 +1,8 @@
 # Copyright (c) pinas_mm contributors. All rights reserved.
 """Does a ground truth reproduce? The README's table of the settings tried, from their (partial) ``standalone.py`` files.
 
-A pilot trains the first subnets of the draw under two seeds or more and is stopped once it is clear; only subnets
-with every seed of the file count. Per file: the mean top-1 range over subnets, the seed spread (std over seeds, mean
+A pilot trains the first subnets of the draw under two seeds or more and is stopped once it is clear; only the
+largest block of subnets that have the same seeds counts. Per file: the mean top-1 range over subnets, the seed spread (std over seeds, mean
 over subnets, as ``ranking_v<N>.md``'s header), the architecture's share of the variance (ICC(1)), the mean Kendall
 tau between seeds, and the Kendall tau of the subnets' MACs against their mean top-1 (does the ground truth follow
 the subnets' cost?). Written to ``results/pilots.md``.
@@ -36,14 +36,29 @@ def describe(settings):
     return ', '.join(parts)
 
 
+def complete_block(by_subnet, subnets):
+    """The seeds and subnets of the most runs in which every subnet has every seed (at least two seeds): a stopped
+    run, or a seed added to a few subnets, leaves a ragged edge."""
+    coverage = {}
+    for runs in by_subnet.values():
+        for seed in runs:
+            coverage[seed] = coverage.get(seed, 0) + 1
+    by_coverage = sorted(coverage, key=lambda seed: (-coverage[seed], seed))
+    blocks = []
+    for count in range(2, len(by_coverage) + 1):
+        seeds = sorted(by_coverage[:count])
+        rows = [s for s in subnets if all(seed in by_subnet.get(s, {}) for seed in seeds)]
+        blocks.append((len(rows) * len(seeds), len(seeds), seeds, rows))
+    return max(blocks)[2:]
+
+
 def summarise(path):
     with open(path) as f:
         content = json.load(f)
     by_subnet = {}
     for record in content['records']:
         by_subnet.setdefault(record['subnet'], {})[record['seed']] = record['accuracy']
-    seeds = sorted({record['seed'] for record in content['records']})
-    subnets = [s for s in content['settings']['subnets'] if set(by_subnet.get(s, ())) == set(seeds)]
+    seeds, subnets = complete_block(by_subnet, content['settings']['subnets'])
     columns = np.array([[by_subnet[s][seed] for s in subnets] for seed in seeds])  # seeds x subnets
     means = columns.mean(axis=0)
     taus = [kendall_tau(a, b) for a, b in itertools.combinations(columns, 2)]
