@@ -57,7 +57,9 @@ class PiNASResNeSt(ResNetV1d):
             builds the supernet. Default: None.
         stage_blocks (Sequence[int]): Searchable layers per stage. Default: ``(3, 4, 6, 3)``.
         candidates (Sequence[tuple]): ``(radix, cardinality, bottleneck_width)`` of each candidate block; candidate
-            ``i`` is named ``str(i)``. Default: the Pi-NAS space ``((1, 1, 64), (2, 1, 64), (1, 2, 42), (2, 2, 40))``.
+            ``i`` is named ``str(i)``. The width applies at every cardinality, as ResNeSt's group width
+            ``int(mid * width / 64) * cardinality`` (:class:`GroupWidthBottleneck`). Default: the Pi-NAS space
+            ``((1, 1, 64), (2, 1, 64), (1, 2, 42), (2, 2, 40))``.
         reduction_factor (int): Reduction factor of the split-attention MLP. Default: 4.
         max_paths (int): Most candidates a layer runs at once; 1 is single-path (Pi-NAS, SPOS), more is MixPath.
             Default: 1.
