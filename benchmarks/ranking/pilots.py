@@ -1,11 +1,11 @@
 # Copyright (c) pinas_mm contributors. All rights reserved.
-"""Does a ground truth reproduce? The README's table of the settings tried, from their (partial) ``standalone.py`` files.
+"""Does a ground truth reproduce? The README's table of the settings tried, from their (partial) standalone.py files.
 
 A pilot trains the first subnets of the draw under two seeds or more and is stopped once it is clear; only the
-largest block of subnets that have the same seeds counts. Per file: the mean top-1 range over subnets, the seed spread (std over seeds, mean
-over subnets, as ``ranking_v<N>.md``'s header), the architecture's share of the variance (ICC(1)), the mean Kendall
-tau between seeds, and the Kendall tau of the subnets' MACs against their mean top-1 (does the ground truth follow
-the subnets' cost?). Written to ``results/pilots.md``.
+largest block of subnets that have the same seeds counts. Per file: the mean top-1 range over subnets, the seed
+spread (std over seeds, mean over subnets, as ``ranking_v<N>.md``'s header), the architecture's share of the
+variance (ICC(1)), the mean Kendall tau between seeds, and the Kendall tau of the subnets' MACs against their mean
+top-1 (does the ground truth follow the subnets' cost?). Written to ``results/pilots.md``.
 
 Run: ``python benchmarks/ranking/pilots.py [FILE ...]`` (default: ``results/standalone_v*.json`` and
 ``results/pilot_*.json``, the ground truths and the pilots).
