@@ -6,16 +6,19 @@ from scratch with ``configs/pinas/subnet_mnist5k.py`` (supervised, the mnist_5k 
 schedule to zero) under every seed of ``--seeds``; their top-1 on the held-out images goes to ``--results`` after
 every run. ``--space`` and ``--task`` choose the candidates and the data (``common.SPACES``, ``common.TASKS``). An
 interrupted run continues where it stopped; a complete file is the stored ground truth and is not recomputed.
-Stored:
+Stored (``python benchmarks/ranking/pilots.py`` tabulates them):
 - ``results/standalone_v1.json`` (5 epochs, seeds 0, 1) and ``results/standalone_v2.json`` (10 epochs, seeds 0-2):
   the configs' candidates on the plain digits, where the seeds do not rank the subnets alike (ICC 0.03);
-- ``results/pilot_*.json``: fewer images, ``--space widths``, ``--task cluttered`` (each 2 seeds of the first 5-19
-  subnets, an interrupted run): no better, except perhaps ``pilot_cluttered_5copies.json`` (README, ranking section).
+- ``results/pilot_*.json``: fewer images, ``--space wide3``, ``--task cluttered`` (each 2 seeds of the first 5-19
+  subnets, an interrupted run), and ``results/standalone_v3.json`` (``--space wide3 --task cluttered``, stopped at
+  15 subnets x 2 seeds, ICC 0.11): none ranks alike;
+- ``results/standalone_v4.json``: ``--space widths --task cluttered``, the first space whose candidates differ in
+  width (README, ranking section).
 
 Run: ``python benchmarks/ranking/standalone.py [--seeds 0 1 2]`` (v2: 40-60 s a run on an idle 2-core CPU, about 30
 minutes a seed for 30 subnets); another setting, e.g. ``python tools/dataset_converters/prepare_mnist5k.py
 --cluttered``, then ``python benchmarks/ranking/standalone.py --space widths --task cluttered --seeds 0 1 --results
-benchmarks/ranking/results/standalone_v3.json --jobs 2 --threads 1`` (about 5 minutes a run: 20,000 training
+benchmarks/ranking/results/standalone_v4.json --jobs 2 --threads 1`` (2-7 minutes a run: 20,000 training
 canvases). Two runs of one thread each at once train 1.45 times as many subnets an hour on 2 cores as one run of two
 threads (one epoch of two subnets: 41 s against 60 s). A one-thread run does not repeat a two-thread run of the
 same seed to the bit (floats are summed in another order), so each record says how it ran (``threads``, ``jobs``).
@@ -50,10 +53,10 @@ def parse_args():
     add_space_arguments(parser)
     parser.add_argument('--work-dir', default=osp.join(REPO, 'work_dirs/ranking/standalone'))
     parser.add_argument('--results', default=osp.join(RESULTS, 'standalone_v2.json'),
-                        help='a new version for other settings, e.g. results/standalone_v3.json')
+                        help='a new version for other settings, e.g. results/standalone_v5.json')
     parser.add_argument('--threads', type=int, default=2, help='torch.set_num_threads of each run (default 2)')
     parser.add_argument('--jobs', type=int, default=1, help='runs at once, each in its own process with --threads '
-                        'threads: --jobs 2 --threads 1 fills 2 cores better than one run of 2 threads (README)')
+                        'threads: --jobs 2 --threads 1 fills 2 cores better than one run of 2 threads (docstring)')
     args = parser.parse_args()
     read_data_root(args, parser)
     args.num_train = args.dataset['num_images']['train']
