@@ -37,15 +37,15 @@ def describe(settings):
 
 
 def complete_block(by_subnet, subnets):
-    """The seeds and subnets of the most runs in which every subnet has every seed (at least two seeds): a stopped
-    run, or a seed added to a few subnets, leaves a ragged edge."""
+    """The seeds and subnets of the most runs in which every subnet has every seed (at least two seeds, unless the
+    file has one so far): a stopped run, or a seed added to a few subnets, leaves a ragged edge."""
     coverage = {}
     for runs in by_subnet.values():
         for seed in runs:
             coverage[seed] = coverage.get(seed, 0) + 1
     by_coverage = sorted(coverage, key=lambda seed: (-coverage[seed], seed))
     blocks = []
-    for count in range(2, len(by_coverage) + 1):
+    for count in range(min(2, len(by_coverage)), len(by_coverage) + 1):
         seeds = sorted(by_coverage[:count])
         rows = [s for s in subnets if all(seed in by_subnet.get(s, {}) for seed in seeds)]
         blocks.append((len(rows) * len(seeds), len(seeds), seeds, rows))
