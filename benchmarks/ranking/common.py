@@ -25,6 +25,7 @@ SPACES = {'paper': None, 'widths': ((1, 1, 16), (2, 1, 32), (1, 2, 42), (2, 2, 8
           'wide3': ((1, 1, 64), (2, 1, 64), (1, 2, 42), (2, 2, 80))}
 # the data, by --task: the 32x32 digits (98 % for any subnet), or cluttered ones (prepare_mnist5k.py --cluttered)
 TASKS = {'digits': 'data/mnist5k', 'cluttered': 'data/mnist5k_cluttered'}
+NUM_CLASSES = 10  # the digits 0-9, in either task
 
 sys.path.insert(0, osp.dirname(HERE))  # benchmarks/, for the machine description all results files share
 from supernet_overhead import machine_info  # noqa: E402
@@ -34,6 +35,14 @@ def sample_subnets(num_subnets, seed):
     """``num_subnets`` distinct single-path subnets of the scaled-down space, drawn uniformly with ``seed``."""
     space = [''.join(path) for path in itertools.product(CANDIDATES, repeat=SPACE_LAYERS)]
     return random.Random(seed).sample(space, num_subnets)
+
+
+def accuracies_by_subnet(records):
+    """{subnet: {seed: top-1}} of a ground truth's records: how every reader of a standalone.py file groups its runs."""
+    by_subnet = {}
+    for record in records:
+        by_subnet.setdefault(record['subnet'], {})[record['seed']] = record['accuracy']
+    return by_subnet
 
 
 def space_settings(args):

@@ -18,7 +18,7 @@ import os.path as osp
 
 import numpy as np
 
-from common import RESULTS, now  # benchmarks/ranking/ is on sys.path (script)
+from common import RESULTS, accuracies_by_subnet, now  # benchmarks/ranking/ is on sys.path (script)
 from pinas_mm.evaluation import kendall_tau
 from supernets import intra_class_correlation, subnet_costs, where
 
@@ -55,9 +55,7 @@ def complete_block(by_subnet, subnets):
 def summarise(path):
     with open(path) as f:
         content = json.load(f)
-    by_subnet = {}
-    for record in content['records']:
-        by_subnet.setdefault(record['subnet'], {})[record['seed']] = record['accuracy']
+    by_subnet = accuracies_by_subnet(content['records'])
     seeds, subnets = complete_block(by_subnet, content['settings']['subnets'])
     columns = np.array([[by_subnet[s][seed] for s in subnets] for seed in seeds])  # seeds x subnets
     means = columns.mean(axis=0)

@@ -22,6 +22,7 @@ minutes on 2 CPU cores). Another setting: the same ``--space``/``--task`` as its
 the supernets and scores do not.
 """
 import argparse
+import functools
 import itertools
 import json
 import os
@@ -33,8 +34,8 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 import numpy as np
 from mmengine.config import Config
 
-from common import (REPO, RESULTS, SPACES, ResultsFile, add_space_arguments,  # benchmarks/ranking/ is on sys.path
-                    now, read_data_root, sample_subnets, space_settings)
+from common import (NUM_CLASSES, REPO, RESULTS, SPACES, ResultsFile,  # benchmarks/ranking/ is on sys.path
+                    accuracies_by_subnet, add_space_arguments, now, read_data_root, sample_subnets, space_settings)
 from pinas_mm.evaluation import bootstrap_ci, kendall_tau, spearman_rho, top_k_overlap
 from pinas_mm.models import PiNASResNeSt
 from pinas_mm.models.task_modules import SubnetCostTable
@@ -163,15 +164,20 @@ def compare(scores_by_seed, truth, args):
     return row
 
 
-def subnet_costs(subnets, space):
-    """MACs and parameters (millions) of each subnet at the benchmark's 32x32 input, as the search's constraints count
-    them: proxies that need no training, which a supernet's score has to beat to be worth its training."""
+@functools.lru_cache
+def cost_table(space):
+    """The per-layer MACs and parameters of ``space``'s candidates at the benchmark's 32x32 input (built once)."""
     backbone = Config.fromfile(osp.join(REPO, 'configs/pinas', METHODS['Pi-NAS']['supernet'])).model.backbone
     backbone.pop('type')
     if SPACES[space]:
         backbone['candidates'] = SPACES[space]
-    table = SubnetCostTable(PiNASResNeSt(**backbone), input_shape=(3, 32, 32))
-    return [table(list(subnet)) for subnet in subnets]
+    return SubnetCostTable(PiNASResNeSt(**backbone), input_shape=(3, 32, 32))
+
+
+def subnet_costs(subnets, space):
+    """MACs and parameters (millions) of each subnet, as the search's constraints count them: proxies that need no
+    training, which a supernet's score has to beat to be worth its training."""
+    return [cost_table(space)(list(subnet)) for subnet in subnets]
 
 
 def load_truth(path, subnets, settings):
@@ -187,13 +193,12 @@ def load_truth(path, subnets, settings):
     if theirs != ours:
         raise SystemExit(f'{path} holds subnets trained with {theirs}, the supernets have {ours}: give --space and '
                          '--task as standalone.py had them')
-    by_seed = {}
-    for record in standalone['records']:
-        by_seed.setdefault(record['seed'], {})[record['subnet']] = record['accuracy']
-    complete = sorted(seed for seed, accuracies in by_seed.items() if len(accuracies) == len(subnets))
+    by_subnet = accuracies_by_subnet(standalone['records'])
+    seeds = {seed for runs in by_subnet.values() for seed in runs}
+    complete = sorted(seed for seed in seeds if all(seed in by_subnet.get(s, {}) for s in subnets))
     if not complete:
         raise SystemExit(f'{path} has no seed with every subnet trained: run benchmarks/ranking/standalone.py')
-    columns = [[by_seed[seed][s] for s in subnets] for seed in complete]
+    columns = [[by_subnet[s][seed] for s in subnets] for seed in complete]
     return np.mean(columns, axis=0), columns, complete, standalone
 
 
@@ -217,8 +222,9 @@ def held_out(settings):
     if 'data' not in settings:
         return 'the 1,000 held-out digits'
     data = settings['data']
-    return (f'{data["val_copies"] * data["num_val_per_class"] * 10:,} held-out {settings["task"]} images (each of the '
-            f'{data["num_val_per_class"] * 10:,} held-out digits on {data["val_copies"]} canvases)')
+    digits = data['num_val_per_class'] * NUM_CLASSES
+    return (f'{data["val_copies"] * digits:,} held-out {settings["task"]} images (each of the '
+            f'{digits:,} held-out digits on {data["val_copies"]} canvases)')
 
 
 def space_note(settings):
