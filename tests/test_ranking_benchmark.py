@@ -37,3 +37,11 @@ def test_cost_proxies_span_the_space_as_the_readme_says(ranking):
     assert (round(min(drawn), 2), round(max(drawn), 2)) == (3.75, 3.94)  # the paper's cost-matched candidates
     for space, all_0, all_3 in (('widths', 1.3, 9.7), ('wide3', 3.9, 9.7)):  # candidate 0 a quarter as wide, or not
         assert [round(cost['flops'], 1) for cost in ranking.subnet_costs(['00000', '33333'], space)] == [all_0, all_3]
+
+
+def test_attainable_tau_is_one_for_a_noiseless_ground_truth_and_falls_with_its_noise(ranking):
+    assert ranking.attainable_tau(1.0, 1) == pytest.approx(1.0)
+    assert ranking.attainable_tau(0.0, 5) == 0.0
+    # standalone_v4.json: ICC 0.57 over 2 seeds; a third seed would raise what any score can reach
+    assert ranking.attainable_tau(0.57, 2) == pytest.approx(0.65, abs=0.005)
+    assert ranking.attainable_tau(0.57, 2) < ranking.attainable_tau(0.57, 3) < 1

@@ -9,7 +9,8 @@ scores only what is missing), and are compared with the mean stand-alone top-1 o
 same space and task: Kendall tau, Spearman rho, top-5 overlap, with 95 % bootstrap intervals over the subnets, in
 ``results/ranking_<version>.{md,json}`` and a scatter plot per method.
 
-Stored: ``supernet_scores_v1.json`` (the configs' candidates on the plain digits; against ``standalone_v2.json``).
+Stored: ``supernet_scores_v1.json`` (the configs' candidates on the plain digits; against ``standalone_v2.json``) and
+``supernet_scores_v2.json`` (``--space widths --task cluttered``; against ``standalone_v4.json``).
 
 Methods: Pi-NAS (self-supervised, label-free contrastive score after BN recalibration), SPOS (supervised, its own
 classifier's accuracy), MixPath (SPOS training with up to 2 candidates per layer and Shadow BN), and the Pi-NAS
@@ -17,7 +18,7 @@ ablations: without cross-path (the same path in both branches), without negative
 recalibration (the Pi-NAS supernet scored with its training-time statistics).
 
 Run: ``python benchmarks/ranking/supernets.py`` (v1's table from its stored scores; training them all took about 30
-minutes on 2 CPU cores). Another setting: the same ``--space``/``--task`` as its ground truth, ``--standalone
+minutes on 2 CPU cores; v2's, with ``--jobs 2 --threads 1``, about 45: a Pi-NAS supernet 11 minutes, a SPOS one 2). Another setting: the same ``--space``/``--task`` as its ground truth, ``--standalone
 <its file> --results benchmarks/ranking/results/supernet_scores_v2.json``. The table needs ``standalone.py``'s results,
 the supernets and scores do not.
 """
@@ -217,6 +218,15 @@ def intra_class_correlation(columns):
     return float(between / (between + within))
 
 
+def attainable_tau(icc, num_seeds):
+    """The Kendall tau that a perfect score (each subnet's true accuracy) would be expected to reach against a mean
+    over ``num_seeds`` stand-alone runs whose architecture share of the variance is ``icc``: the Spearman-Brown
+    reliability of that mean gives the correlation, and Greiner's relation for normal variables
+    (tau = 2 / pi * arcsin r) the tau. No supernet can be expected to rank above it on this ground truth."""
+    reliability = num_seeds * icc / (1 + (num_seeds - 1) * icc)
+    return float(2 / np.pi * np.arcsin(np.sqrt(max(reliability, 0.0))))
+
+
 def held_out(settings):
     """What the stand-alone top-1 was measured on."""
     if 'data' not in settings:
@@ -258,7 +268,9 @@ def write_table(rows, truth, columns, seeds, standalone, standalone_path, result
              f'average, {truth.min():.2f}-{truth.max():.2f} % across subnets, seed-to-seed std '
              f'{np.std(columns, axis=0).mean() if len(columns) > 1 else float("nan"):.2f} points per subnet; '
              f'share of a run\'s variance due to the architecture (intra-class correlation): '
-             f'{intra_class_correlation(columns):.2f}.', '',
+             f'{intra_class_correlation(columns):.2f}; so even a perfect score would be expected to reach only '
+             f'tau {attainable_tau(intra_class_correlation(columns), len(columns)):.2f} against this ground truth '
+             '(`supernets.attainable_tau`).', '',
              'Kendall tau and Spearman rho: mean over supernet seeds [95 % bootstrap interval over the subnets]; '
              f'top-{TOP_K} overlap: share of the {TOP_K} best stand-alone subnets among the {TOP_K} best scored.', '',
              'Seed-to-seed tau: Kendall tau between the rankings of two seeds of the same method (its '
