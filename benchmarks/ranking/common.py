@@ -6,6 +6,7 @@ import json
 import os
 import os.path as osp
 import random
+import shlex
 import subprocess
 import sys
 
@@ -77,6 +78,11 @@ def read_data_root(args, parser):
         args.dataset = json.load(f)
 
 
+def command_line():
+    """This script's command line, relative to the repository and quoted as a shell would re-run it."""
+    return shlex.join([osp.relpath(sys.argv[0], REPO), *sys.argv[1:]])
+
+
 def git_commit():
     result = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=REPO, capture_output=True, text=True)
     return result.stdout.strip() or 'unknown'
@@ -92,7 +98,7 @@ class ResultsFile:
 
     def __init__(self, path, settings, threads=None):
         self.path = path
-        command = ' '.join([osp.relpath(sys.argv[0], REPO), *sys.argv[1:]])
+        command = command_line()
         if osp.exists(path):
             with open(path) as f:
                 self.content = json.load(f)
