@@ -12,11 +12,11 @@ alpha and through beta (two paths that differ in every layer, as in training), a
   own (chance: 1 / images). This is what cross-path learning trains, and what its score needs.
 
 BN uses batch statistics, as in training. Run: ``python benchmarks/ranking/embeddings.py --space widths --task
-cluttered`` (a minute); writes ``results/embeddings_<version>.{md,json}``.
+cluttered`` (a minute); writes ``results/embeddings_<version>.{md,json}``, where a supernet measured once is kept
+(re-running measures only the supernets not yet stored).
 """
 import argparse
 import glob
-import json
 import os.path as osp
 
 import numpy as np
@@ -26,10 +26,13 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import load_checkpoint
 from PIL import Image
 
-from common import REPO, RESULTS, add_space_arguments, command_line, now, read_data_root  # benchmarks/ranking/ is on sys.path
+from common import (REPO, RESULTS, ResultsFile, add_space_arguments, now, read_data_root,
+                    space_settings)  # benchmarks/ranking/ is on sys.path
 from pinas_mm.models.utils import sample_two_paths
 from pinas_mm.registry import MODELS
 from supernets import METHODS, slug, space_options
+
+UNTRAINED = 'untrained (as initialised)'  # the floor: a supernet as built, before training
 
 
 def parse_args():
@@ -92,33 +95,33 @@ def measure(model, images, path_pairs):
 
 def main():
     args = parse_args()
+    # stored like the rest of the benchmark: a supernet measured once is kept, even after its work dir is gone
+    results = ResultsFile(args.out + '.json', dict(space_settings(args), images=args.images,
+                                                   path_pairs=args.path_pairs))
+    supernets = [(UNTRAINED, None)] + [
+        (method, seed) for method, spec in METHODS.items()
+        if 'reuse' not in spec and spec['supernet'].startswith('supernet')  # the label-free supernets, once each
+        for seed in range(10) if osp.exists(osp.join(args.work_dir, f'{slug(method)}_seed{seed}', 'done'))]
     images = held_out_images(args.data_root, args.images)
-    rows = [dict(method='untrained (as initialised)', seed=None, **measure(build_supernet(args, 'Pi-NAS'), images,
-                                                                           args.path_pairs))]
-    for method, spec in METHODS.items():
-        if 'reuse' in spec or not spec['supernet'].startswith('supernet'):  # the label-free supernets, once each
-            continue
-        for seed in range(10):
-            if osp.exists(osp.join(args.work_dir, f'{slug(method)}_seed{seed}', 'done')):
-                rows.append(dict(method=method, seed=seed, **measure(build_supernet(args, method, seed), images,
-                                                                      args.path_pairs)))
+    for method, seed in supernets:
+        if results.find(method=method, seed=seed) is None:
+            model = build_supernet(args, 'Pi-NAS' if seed is None else method, seed)
+            results.add(dict(method=method, seed=seed, **measure(model, images, args.path_pairs)))
     lines = [f'# Do the label-free supernets tell images apart across paths?', '',
-             f'{len(images)} held-out images of `{osp.relpath(args.data_root, REPO)}`, unaugmented, {args.path_pairs} '
+             f'{args.images} held-out images of `{osp.relpath(args.data_root, REPO)}`, unaugmented, {args.path_pairs} '
              'pairs of paths that differ in every layer; BN on batch statistics. Cosines of L2-normalised '
              f'embeddings; retrieval: share of images whose nearest teacher embedding through the other path is '
-             f'their own (chance {1 / len(images):.3f}).', '',
+             f'their own (chance {1 / args.images:.3f}).', '',
              '| supernet | seed | cos, two images (one path) | cos, same image, same path | cos, same image, other '
              'path | cross-path retrieval top-1 |', '|---|---|---|---|---|---|']
     lines += [f'| {r["method"]} | {"" if r["seed"] is None else r["seed"]} | {r["cos_between_images"]:.3f} | '
               f'{r["cos_same_image_same_path"]:.3f} | {r["cos_same_image_other_path"]:.3f} | '
-              f'{r["cross_path_retrieval_top1"]:.3f} |' for r in rows]
-    command = command_line()
-    lines += ['', f'Made by `{command}` from the supernets in `{osp.relpath(args.work_dir, REPO)}`, {now()}.', '']
+              f'{r["cross_path_retrieval_top1"]:.3f} |' for r in results.records]
+    commands = ', '.join(f'`{command}`' for command in results.content['commands'])
+    lines += ['', f'Made by {commands} from the supernets in `{osp.relpath(args.work_dir, REPO)}`; '
+              f'stored in `{osp.relpath(args.out, RESULTS)}.json`, table written {now()}.', '']
     with open(args.out + '.md', 'w') as f:
         f.write('\n'.join(lines))
-    with open(args.out + '.json', 'w') as f:
-        json.dump(dict(command=command, written=now(), images=len(images), path_pairs=args.path_pairs, rows=rows), f,
-                  indent=1)
     print('\n'.join(lines))
 
 
