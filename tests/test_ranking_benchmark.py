@@ -1,7 +1,7 @@
 # Copyright (c) pinas_mm contributors. All rights reserved.
 """benchmarks/ranking/: the ground truth's runs in parallel processes are each stored once and never redone, the
 cost proxies the ranking table compares with are the subnets' own, the stored supernet scores match the methods as
-defined, and the embedding check compares each image with its own teacher embedding."""
+defined, and the embedding check compares each image with its own teacher embedding and keeps what it stored."""
 import json
 import subprocess
 import sys
@@ -68,3 +68,22 @@ def test_embedding_check_pairs_each_image_with_its_own_teacher_embedding(ranking
     assert figures['cos_same_image_same_path'] == pytest.approx(1.0, abs=1e-5)
     assert -1 <= figures['cos_same_image_other_path'] < 1 and -1 <= figures['cos_between_images'] < 1
     assert 0 <= figures['cross_path_retrieval_top1'] <= 1
+
+
+def test_embedding_check_keeps_stored_supernets_and_measures_the_rest(ranking, repo_root, mnist5k, tmp_path):
+    # a supernet measured once stays in the table after its work dir is gone; the plain digits' layout is read too
+    out = tmp_path / 'embeddings'
+    stored = dict(method='Pi-NAS', seed=0, cos_between_images=0.5, cos_same_image_same_path=0.9,
+                  cos_same_image_other_path=0.8, cross_path_retrieval_top1=0.25)
+    command = [sys.executable, 'benchmarks/ranking/embeddings.py', '--space', 'widths', '--data-root', mnist5k,
+               '--work-dir', str(tmp_path / 'no_supernets'), '--images', '8', '--path-pairs', '1', '--out', str(out)]
+    first = subprocess.run(command, cwd=repo_root, capture_output=True, text=True)
+    assert first.returncode == 0, first.stdout + first.stderr
+    content = json.loads(out.with_suffix('.json').read_text())
+    assert [(r['method'], r['seed']) for r in content['records']] == [('untrained (as initialised)', None)]
+    content['records'].append(stored)
+    out.with_suffix('.json').write_text(json.dumps(content))
+    second = subprocess.run(command, cwd=repo_root, capture_output=True, text=True)
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert json.loads(out.with_suffix('.json').read_text())['records'] == content['records']  # nothing re-measured
+    assert '| Pi-NAS | 0 | 0.500 | 0.900 | 0.800 | 0.250 |' in out.with_suffix('.md').read_text()

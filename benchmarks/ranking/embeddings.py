@@ -18,6 +18,7 @@ cluttered`` (a minute); writes ``results/embeddings_<version>.{md,json}``, where
 import argparse
 import glob
 import os.path as osp
+import re
 
 import numpy as np
 import torch
@@ -30,7 +31,7 @@ from common import (REPO, RESULTS, ResultsFile, add_space_arguments, now, read_d
                     space_settings)  # benchmarks/ranking/ is on sys.path
 from pinas_mm.models.utils import sample_two_paths
 from pinas_mm.registry import MODELS
-from supernets import METHODS, slug, space_options
+from supernets import METHODS, default_work_dir, space_options, supernet_work_dir, supervised
 
 UNTRAINED = 'untrained (as initialised)'  # the floor: a supernet as built, before training
 
@@ -44,15 +45,15 @@ def parse_args():
     parser.add_argument('--out', default=osp.join(RESULTS, 'embeddings_v2'), help='results path without extension')
     args = parser.parse_args()
     read_data_root(args, parser)
-    default = (args.space, args.task) == ('paper', 'digits')
-    args.work_dir = args.work_dir or osp.join(REPO, 'work_dirs/ranking' + ('' if default else
-                                                                           f'_{args.space}_{args.task}'))
+    args.work_dir = args.work_dir or default_work_dir(args)
     return args
 
 
 def held_out_images(data_root, count):
-    """``count`` held-out images spread over the digits (the first canvas of each), as one uint8 batch."""
-    files = sorted(glob.glob(osp.join(data_root, 'val', '*', '*_0.png')))
+    """``count`` held-out images spread over the digits, one of each (``<index>.png`` of the plain task, the first
+    canvas ``<index>_0.png`` of the cluttered one), as one uint8 batch."""
+    files = sorted(f for f in glob.glob(osp.join(data_root, 'val', '*', '*.png'))
+                   if re.fullmatch(r'\d+(_0)?\.png', osp.basename(f)))
     files = files[::max(1, len(files) // count)][:count]
     return torch.stack([torch.from_numpy(np.array(Image.open(f).convert('RGB'))).permute(2, 0, 1) for f in files])
 
@@ -70,7 +71,7 @@ def build_supernet(args, method, seed=None):
     torch.manual_seed(0)  # the untrained supernet's initial weights, reproducibly
     model = MODELS.build(cfg.model)
     if seed is not None:
-        with open(osp.join(args.work_dir, f'{slug(method)}_seed{seed}', 'last_checkpoint')) as f:
+        with open(osp.join(supernet_work_dir(method, seed, args), 'last_checkpoint')) as f:
             load_checkpoint(model, f.read().strip(), map_location='cpu', logger='silent')
     return model.train()
 
@@ -100,8 +101,8 @@ def main():
                                                    path_pairs=args.path_pairs))
     supernets = [(UNTRAINED, None)] + [
         (method, seed) for method, spec in METHODS.items()
-        if 'reuse' not in spec and spec['supernet'].startswith('supernet')  # the label-free supernets, once each
-        for seed in range(10) if osp.exists(osp.join(args.work_dir, f'{slug(method)}_seed{seed}', 'done'))]
+        if 'reuse' not in spec and not supervised(spec)  # the label-free supernets, once each
+        for seed in range(10) if osp.exists(osp.join(supernet_work_dir(method, seed, args), 'done'))]
     images = held_out_images(args.data_root, args.images)
     for method, seed in supernets:
         if results.find(method=method, seed=seed) is None:

@@ -131,11 +131,22 @@ def space_options(spec, space):
     return [f'{backbone}.candidates=[{",".join(f"({r},{c},{w})" for r, c, w in SPACES[space])}]']
 
 
+def default_work_dir(args):
+    """work_dirs/ranking for the configs' own space and the plain digits, else work_dirs/ranking_<space>_<task>."""
+    default = (args.space, args.task) == ('paper', 'digits')
+    return osp.join(REPO, 'work_dirs/ranking' + ('' if default else f'_{args.space}_{args.task}'))
+
+
+def supernet_work_dir(method, seed, args):
+    """Where the supernet of ``method`` under ``seed`` is trained (``done`` in it once finished)."""
+    return osp.join(args.work_dir, f'{slug(method)}_seed{seed}')
+
+
 def supernet_checkpoint(method, seed, args):
     """The trained supernet of ``method`` under ``seed``, trained first if it is not yet."""
     spec = METHODS[method]
     trained = spec.get('reuse', method)
-    work_dir = osp.join(args.work_dir, f'{slug(trained)}_seed{seed}')
+    work_dir = supernet_work_dir(trained, seed, args)
     if not osp.exists(osp.join(work_dir, 'done')):
         data = [f'train_dataloader.dataset.data_root={args.data_root}']
         if supervised(spec):
@@ -153,7 +164,7 @@ def score_subnets(method, seed, subnets_file, args):
     """{subnet: score} of the ``method`` supernet under ``seed``, as its search scores candidates."""
     spec = METHODS[method]
     checkpoint = supernet_checkpoint(method, seed, args)
-    work_dir = osp.join(args.work_dir, f'{slug(method)}_seed{seed}_scores')
+    work_dir = supernet_work_dir(method, seed, args) + '_scores'
     print(f'  scoring {method}, seed {seed}: {work_dir}', flush=True)
     train_tool(spec['search'], work_dir, [
         'train_cfg.type=SubnetScoreLoop', f'train_cfg.subnets={subnets_file}', f'load_from={checkpoint}',
@@ -317,9 +328,7 @@ def write_table(rows, truth, columns, seeds, standalone, standalone_path, result
 
 def main():
     args = parse_args()
-    default = (args.space, args.task) == ('paper', 'digits')
-    args.work_dir = args.work_dir or osp.join(REPO, 'work_dirs/ranking' + ('' if default else
-                                                                           f'_{args.space}_{args.task}'))
+    args.work_dir = args.work_dir or default_work_dir(args)
     subnets = sample_subnets(args.num_subnets, args.subnet_seed)
     os.makedirs(args.work_dir, exist_ok=True)
     subnets_file = osp.join(args.work_dir, 'subnets.json')
