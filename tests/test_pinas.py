@@ -4,7 +4,6 @@ import copy
 
 import pytest
 import torch
-import torch.nn.functional as F
 from mmengine.optim import OptimWrapper
 from mmengine.registry import init_default_scope
 from mmpretrain.structures import DataSample
@@ -51,15 +50,48 @@ def test_views_paths_and_networks_are_paired_as_in_the_paper(monkeypatch):
     data = model.data_preprocessor(batch(), True)
     views = {id(view): index + 1 for index, view in enumerate(data['inputs'])}
     calls = []
-    encode_query, encode_key = model._encode_query, model._encode_key
-    monkeypatch.setattr(model, '_encode_query', lambda v, p: calls.append(('student', views[id(v)], p))
-                        or encode_query(v, p))
+    embed, encode_key = model.embed, model._encode_key
+
+    def student_or_teacher(view, path, teacher=False):
+        if not teacher:  # the teacher embeds a shuffled copy of its view: recorded by _encode_key
+            calls.append(('student', views[id(view)], path))
+        return embed(view, path, teacher)
+
+    monkeypatch.setattr(model, 'embed', student_or_teacher)
     monkeypatch.setattr(model, '_encode_key', lambda v, p: calls.append(('teacher', views[id(v)], p))
                         or encode_key(v, p))
     model.loss(data['inputs'], data['data_samples'])
     (_, _, alpha), (_, _, beta) = calls[:2]
     assert alpha != beta
     assert calls == [('student', 1, alpha), ('student', 3, beta), ('teacher', 2, beta), ('teacher', 4, alpha)]
+
+
+def test_teacher_moves_once_per_path_and_keeps_its_own_buffers():
+    # the official code: the teacher moves before each key, on that key's path, parameters only
+    model = build_pinas(momentum=0.5)  # mmengine's 1 - m: m = 0.5, so each update is visible
+    model.train_step(batch(), sgd(model))  # the teacher's first update copies everything
+    generator_state = model.path_generator.get_state()
+    alpha, beta = sample_two_paths(model.student_layers, model.path_generator)
+    model.path_generator.set_state(generator_state)
+    student, teacher = dict(model.backbone.named_parameters()), dict(model.encoder_k.module[0].named_parameters())
+    with torch.no_grad():
+        for param in student.values():
+            param.add_(1.)
+    teacher_before = {n: p.detach().clone() for n, p in teacher.items()}
+    layer = model.student_layers[0]
+    only_alpha = f'layer1.0._candidates.{alpha[0]}.conv1.weight'
+    unsampled = next(c for c in layer.choices if c not in (alpha[0], beta[0]))
+    layer._candidates[unsampled].norm3.running_mean.fill_(7.)  # a student buffer the teacher must not copy
+    data = model.data_preprocessor(batch(), True)
+    model.loss(data['inputs'], data['data_samples'])  # the teacher moves inside the loss, before any optimizer step
+    stem = 'stem.0.conv.weight'  # shared by both paths: moved twice
+    for name, share in ((stem, 0.75), (only_alpha, 0.5)):
+        torch.testing.assert_close(teacher[name], (1 - share) * teacher_before[name] + share * student[name])
+    unsampled_name = f'layer1.0._candidates.{unsampled}.conv1.weight'
+    assert torch.equal(teacher[unsampled_name], teacher_before[unsampled_name])
+    teacher_layer = model.teacher_layers[0]
+    assert not torch.equal(teacher_layer._candidates[unsampled].norm3.running_mean,
+                           layer._candidates[unsampled].norm3.running_mean)
 
 
 def test_unsampled_candidates_get_no_gradient_update_or_teacher_update():
@@ -90,7 +122,7 @@ def test_unsampled_candidates_get_no_gradient_update_or_teacher_update():
             assert moved and teacher_moved, name
 
 
-def test_queue_receives_the_mean_of_both_keys(monkeypatch):
+def test_queue_receives_the_unnormalised_mean_of_both_keys(monkeypatch):
     model = build_pinas()
     keys = []
     encode_key = model._encode_key
@@ -98,7 +130,7 @@ def test_queue_receives_the_mean_of_both_keys(monkeypatch):
     data = model.data_preprocessor(batch(), True)
     losses = model.loss(data['inputs'], data['data_samples'])
     key_beta, key_alpha = keys
-    torch.testing.assert_close(model.queue[:, :8].T, F.normalize((key_alpha + key_beta) / 2, dim=1))
+    torch.testing.assert_close(model.queue[:, :8].T, (key_alpha + key_beta) / 2)  # as the official code
     assert int(model.queue_ptr) == 8 and float(losses['queue_fill']) == 8 / 32
 
 

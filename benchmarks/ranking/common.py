@@ -27,6 +27,15 @@ SPACES = {'paper': None, 'widths': ((1, 1, 16), (2, 1, 32), (1, 2, 42), (2, 2, 8
 # the data, by --task: the 32x32 digits (98 % for any subnet), or cluttered ones (prepare_mnist5k.py --cluttered)
 TASKS = {'digits': 'data/mnist5k', 'cluttered': 'data/mnist5k_cluttered'}
 NUM_CLASSES = 10  # the digits 0-9, in either task
+# the learning monitor's figures (pinas_mm.evaluation.learning.learning_figures) as the tables show them:
+# key, column title, format
+LEARNING_FIGURES = (('cross_view_retrieval_top1', 'cross-path retrieval, augmented views', '.3f'),
+                    ('cos_positive_pair', 'cos, positive pairs', '.3f'),
+                    ('cross_path_retrieval_top1', 'cross-path retrieval, plain images', '.3f'),
+                    ('cos_between_images', 'cos, two images', '.3f'),
+                    ('cos_between_paths', 'cos, two paths', '.3f'),
+                    ('residual_bn_scale', 'residual BN scale', '.3f'),
+                    ('knn_top1', 'kNN top-1 %', '.1f'))
 
 sys.path.insert(0, osp.dirname(HERE))  # benchmarks/, for the machine description all results files share
 from supernet_overhead import machine_info  # noqa: E402

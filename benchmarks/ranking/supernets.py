@@ -52,6 +52,9 @@ METHODS = {
     'SPOS': dict(supernet='spos_supernet_mnist5k.py', search='spos_search_mnist5k.py'),
     'MixPath': dict(supernet='spos_supernet_mnist5k.py', search='spos_search_mnist5k.py',
                     train=['model.architecture.backbone.max_paths=2']),
+    # the same Pi-NAS supernet scored by kNN top-1 of its backbone features (labels only measure): separates the
+    # supernet's quality from its label-free score's
+    'Pi-NAS, kNN score': dict(supernet='supernet_mnist5k.py', search='search_knn_mnist5k.py', reuse='Pi-NAS'),
     'Pi-NAS w/o cross-path': dict(supernet='supernet_mnist5k.py', search='search_mnist5k.py',
                                   train=['model.cross_path=False'], ablation=True),
     'Pi-NAS w/o negatives': dict(supernet='supernet_mnist5k.py', search='search_mnist5k.py',
@@ -166,10 +169,11 @@ def score_subnets(method, seed, subnets_file, args):
     checkpoint = supernet_checkpoint(method, seed, args)
     work_dir = supernet_work_dir(method, seed, args) + '_scores'
     print(f'  scoring {method}, seed {seed}: {work_dir}', flush=True)
+    score = Config.fromfile(osp.join(REPO, 'configs/pinas', spec['search'])).train_cfg.score
+    data = ['dataloader', 'calibrate_dataloader'] + (['score.bank_dataloader'] if 'bank_dataloader' in score else [])
     train_tool(spec['search'], work_dir, [
         'train_cfg.type=SubnetScoreLoop', f'train_cfg.subnets={subnets_file}', f'load_from={checkpoint}',
-        f'train_cfg.dataloader.dataset.data_root={args.data_root}',
-        f'train_cfg.calibrate_dataloader.dataset.data_root={args.data_root}', *spec.get('train', []),
+        *(f'train_cfg.{loader}.dataset.data_root={args.data_root}' for loader in data), *spec.get('train', []),
         *space_options(spec, args.space), *spec.get('score', [])], osp.join(work_dir, 'score.log'), args.threads)
     with open(osp.join(work_dir, 'subnet_scores.json')) as f:
         return {r['subnet']: r['score'] for r in json.load(f)}  # keyed as listed in subnets_file

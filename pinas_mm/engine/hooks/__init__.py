@@ -1,5 +1,6 @@
 # Copyright (c) pinas_mm contributors. All rights reserved.
+from .learning_monitor_hook import LearningMonitorHook
 from .pinas_check_hook import PiNASCheckHook
 from .rng_state_hook import RNGStateHook
 
-__all__ = ['PiNASCheckHook', 'RNGStateHook']
+__all__ = ['LearningMonitorHook', 'PiNASCheckHook', 'RNGStateHook']

@@ -1,11 +1,8 @@
 # Copyright (c) pinas_mm contributors. All rights reserved.
-import random
-
-import numpy as np
-import torch
 from mmengine.hooks import Hook
 
 from pinas_mm.registry import HOOKS
+from pinas_mm.utils.random_state import random_state, set_random_state
 
 
 @HOOKS.register_module()
@@ -21,9 +18,7 @@ class RNGStateHook(Hook):
     priority = 'VERY_LOW'
 
     def before_save_checkpoint(self, runner, checkpoint):
-        checkpoint['rng_state'] = dict(
-            python=random.getstate(), numpy=np.random.get_state(), torch=torch.get_rng_state(),
-            cuda=torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [])
+        checkpoint['rng_state'] = random_state()
 
     def after_load_checkpoint(self, runner, checkpoint):
         state = checkpoint.get('rng_state')
@@ -31,8 +26,4 @@ class RNGStateHook(Hook):
             runner.logger.warning('the checkpoint holds no random generator states (saved without RNGStateHook): '
                                   'the resumed run draws other random numbers than the interrupted one')
             return
-        random.setstate(state['python'])
-        np.random.set_state(state['numpy'])
-        torch.set_rng_state(state['torch'])
-        if state['cuda'] and torch.cuda.is_available():
-            torch.cuda.set_rng_state_all(state['cuda'])
+        set_random_state(state)

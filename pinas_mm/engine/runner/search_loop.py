@@ -4,19 +4,15 @@ import os.path as osp
 import random
 import re
 import time
-from functools import partial
 
 import numpy as np
 import torch
 from mmengine import fileio
-from mmengine.dataset import worker_init_fn
 from mmengine.dist import all_gather_object, broadcast_object_list, get_dist_info
 from mmengine.model import revert_sync_batchnorm
-from mmengine.runner import set_random_seed
 from mmengine.runner.checkpoint import _load_checkpoint
 from mmrazor.engine import EvolutionSearchLoop
 from mmrazor.structures import Candidates
-from torch.utils.data import DataLoader
 
 from pinas_mm.models.task_modules import BaseSubnetScore, SubnetCostTable
 from pinas_mm.models.task_modules.scores.base import classifier_of
@@ -25,6 +21,7 @@ from pinas_mm.registry import LOOPS, MODELS, TASK_UTILS
 from pinas_mm.structures import dump_subnet, format_subnet, state_dict_mismatch
 from pinas_mm.visualization import plot_search
 from .pareto import nsga2_select, non_dominated_sort
+from .utils import load_fixed_batches
 
 _CHECKPOINT = re.compile(r'search_epoch_(\d+)\.pkl$')
 
@@ -172,24 +169,8 @@ class PiNASSearchLoop(EvolutionSearchLoop):
                                  f'space have {space_low:.3f}..{space_high:.3f} M at input {self.input_shape}')
 
     def load_batches(self, dataloader, num_images):
-        """A fixed, seeded subset of ``num_images`` images of a dataloader's dataset, loaded and preprocessed once.
-
-        The subset and its random augmentations depend only on ``seed``, not on the rank, so every rank holds the
-        same batches and a resumed search scores on the images the uninterrupted one did.
-        """
-        dataloader = self.runner.build_dataloader(dataloader, seed=self.seed)
-        dataset = dataloader.dataset
-        if num_images > len(dataset):
-            self.runner.logger.warning(f'{num_images} images asked for, the dataset has {len(dataset)}: using all')
-        indices = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(self.seed))[:num_images]
-        workers = dataloader.num_workers
-        loader = DataLoader(dataset, batch_size=dataloader.batch_size, sampler=indices.tolist(), num_workers=workers,
-                            collate_fn=dataloader.collate_fn,
-                            worker_init_fn=partial(worker_init_fn, num_workers=workers, rank=0, seed=self.seed)
-                            if workers else None)
-        set_random_seed(self.seed)  # augmentations in this process, with num_workers=0
-        with torch.no_grad():
-            return [self.data_preprocessor(batch, False) for batch in loader]
+        """A fixed, seeded subset of a dataloader's images, preprocessed once (:func:`load_fixed_batches`)."""
+        return load_fixed_batches(dataloader, num_images, self.seed, self.data_preprocessor)
 
     def _prepare(self, resumed):
         self._load_supernet(resumed)

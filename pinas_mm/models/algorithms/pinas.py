@@ -21,9 +21,10 @@ class PiNAS(MoCo):
     Each step samples two paths alpha and beta that differ in every layer and takes four views v1..v4 of each image.
     The student (supernet backbone + MoCo-v2 projector) encodes v1 through alpha and v3 through beta; the teacher, an
     EMA of the student, encodes v2 through beta and v4 through alpha. The loss is
-    ``InfoNCE(q_alpha, k_beta) + InfoNCE(q_beta, k_alpha)`` with negatives from a MoCo queue, which receives the mean
-    of the two keys. The teacher moves only the parameters on the two paths (and the shared stem, shortcuts and
-    projector); candidates no path used get no gradient, hence no momentum or weight-decay update.
+    ``InfoNCE(q_alpha, k_beta) + InfoNCE(q_beta, k_alpha)`` with negatives from a MoCo queue, which receives the
+    un-normalised mean of the two keys. Before each key the teacher's parameters (never its buffers) move towards the
+    student's on that key's path only, with the stem, shortcuts and projector, so these move twice a step, as in the
+    official code; candidates no path used get no gradient, hence no momentum or weight-decay update.
 
     mmpretrain's MoCo provides the projector, contrastive head, queue, shuffle-BN and data preprocessor. Paths are
     drawn from a generator seeded alike on every rank (a broadcast seed) and saved with the model, so all ranks
@@ -74,15 +75,23 @@ class PiNAS(MoCo):
     def set_extra_state(self, state):
         self.path_generator.set_state(state)
 
-    def _encode_query(self, view, path):
-        apply_path(self.student_layers, path)
-        return F.normalize(self.neck(self.backbone(view))[0], dim=1)
+    def embed(self, images, path, teacher=False):
+        """L2-normalised projections of preprocessed ``images`` through ``path`` of the student or of the teacher,
+        with the BN mode the model is in and no shuffle: what the loss compares, for monitors and checks."""
+        layers, network = ((self.teacher_layers, self.encoder_k.module) if teacher else
+                           (self.student_layers, nn.Sequential(self.backbone, self.neck)))
+        apply_path(layers, path)
+        return F.normalize(network(images)[0], dim=1)
 
     @torch.no_grad()
     def _encode_key(self, view, path):
-        apply_path(self.teacher_layers, path)
+        """The teacher's keys, after moving the teacher towards the student on ``path`` alone (official code: once
+        per path, so the shared stem, shortcuts and projector move twice a step)."""
+        student = nn.Sequential(self.backbone, self.neck)
+        unsampled = {id(p) for p in unsampled_parameters(self.student_layers, path)}
+        self.encoder_k.update_parameters(student, {n for n, p in student.named_parameters() if id(p) in unsampled})
         view, restore_order = batch_shuffle_ddp(view)  # shuffle-BN: no batch statistics shared with the query
-        return batch_unshuffle_ddp(F.normalize(self.encoder_k(view)[0], dim=1), restore_order)
+        return batch_unshuffle_ddp(self.embed(view, path, teacher=True), restore_order)
 
     def contrastive_loss(self, query, key):
         """InfoNCE of normalised queries against their keys and the queue (or the cosine loss without negatives);
@@ -98,18 +107,15 @@ class PiNAS(MoCo):
             raise ValueError(f'PiNAS needs 4 views of every image (MultiView with num_views=4), got {got}')
         alpha, beta = sample_two_paths(self.student_layers, self.path_generator, self.cross_path)
         self.last_paths = alpha, beta  # read by hooks and tests
-        query_alpha = self._encode_query(inputs[0], alpha)
-        query_beta = self._encode_query(inputs[2], beta)
-        student = nn.Sequential(self.backbone, self.neck)
-        unsampled = {id(p) for p in unsampled_parameters(self.student_layers, alpha, beta)}
-        self.encoder_k.update_parameters(student, {n for n, p in student.named_parameters() if id(p) in unsampled})
+        query_alpha = self.embed(inputs[0], alpha)
+        query_beta = self.embed(inputs[2], beta)
         key_beta = self._encode_key(inputs[1], beta)
         key_alpha = self._encode_key(inputs[3], alpha)
         losses = dict(loss_alpha_beta=self.contrastive_loss(query_alpha, key_beta),
                       loss_beta_alpha=self.contrastive_loss(query_beta, key_alpha),
                       teacher_momentum=query_alpha.new_tensor(1 - self.encoder_k.momentum))  # logged: the paper's m
         if self.use_negatives:
-            self._dequeue_and_enqueue(F.normalize((key_alpha + key_beta) / 2, dim=1))
+            self._dequeue_and_enqueue((key_alpha + key_beta) / 2)  # un-normalised, as the official code
             self.num_enqueued += key_alpha.shape[0] * get_world_size()  # the queue takes every rank's keys
             losses['queue_fill'] = (self.num_enqueued.float() / self.queue_len).clamp(max=1)
         return losses

@@ -15,6 +15,17 @@ def pooled_features(backbone, images):
     return F.normalize(backbone(images)[-1].mean(dim=(2, 3)), dim=1)
 
 
+def weighted_knn_top1(queries, labels, bank, bank_labels, k=20, temperature=0.07):
+    """Top-1 accuracy (%) of a weighted k-nearest-neighbour vote (InstDisc, https://arxiv.org/abs/1805.01978): each
+    of the ``k`` most cosine-similar bank features votes for its class with weight ``exp(similarity / T)``.
+    Features are L2-normalised rows; labels are class indices."""
+    bank_labels = bank_labels.to(queries.device)
+    similarity, neighbours = (queries @ bank.T).topk(min(k, len(bank)), dim=1)
+    num_classes = int(max(bank_labels.max(), labels.max())) + 1
+    votes = F.one_hot(bank_labels[neighbours], num_classes) * (similarity / temperature).exp()[..., None]
+    return float((votes.sum(dim=1).argmax(dim=1) == labels.to(queries.device)).float().mean() * 100)
+
+
 def views_of(batch, num_views):
     """The first ``num_views`` views of a preprocessed batch; a single tensor is one view."""
     inputs = batch['inputs']

@@ -1,9 +1,8 @@
 # Copyright (c) pinas_mm contributors. All rights reserved.
 import torch
-import torch.nn.functional as F
 
 from pinas_mm.registry import TASK_UTILS
-from .base import BaseSubnetScore, classifier_of, labels_of, pooled_features, views_of
+from .base import BaseSubnetScore, classifier_of, labels_of, pooled_features, views_of, weighted_knn_top1
 
 
 @TASK_UTILS.register_module()
@@ -38,9 +37,5 @@ class KNNScore(BaseSubnetScore):
     def __call__(self, model, batches):
         backbone = classifier_of(model).backbone
         bank, queries = self._features(backbone, self.bank), self._features(backbone, batches)
-        labels = torch.cat([labels_of(batch) for batch in batches]).to(queries.device)
-        bank_labels = self.bank_labels.to(queries.device)
-        similarity, neighbours = (queries @ bank.T).topk(min(self.k, len(bank)), dim=1)
-        num_classes = int(max(bank_labels.max(), labels.max())) + 1
-        votes = F.one_hot(bank_labels[neighbours], num_classes) * (similarity / self.temperature).exp()[..., None]
-        return float((votes.sum(dim=1).argmax(dim=1) == labels).float().mean() * 100)
+        labels = torch.cat([labels_of(batch) for batch in batches])
+        return weighted_knn_top1(queries, labels, bank, self.bank_labels, self.k, self.temperature)
