@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from pinas_mm.evaluation import (bootstrap_ci, kendall_tau, load_scores, match_scores, rank_correlation,
@@ -28,6 +29,7 @@ def test_bootstrap_interval_is_seeded_and_holds_a_clear_estimate():
     interval = bootstrap_ci(predicted, true, kendall_tau, num_samples=300, seed=1)
     assert interval == bootstrap_ci(predicted, true, kendall_tau, num_samples=300, seed=1)
     assert interval[0] <= kendall_tau(predicted, true) <= interval[1] and interval[0] > 0.5
+    assert np.isnan(bootstrap_ci([1.] * 20, true, kendall_tau, num_samples=10)).all()  # all tied: undefined, no crash
     result = rank_correlation(predicted, true, top_k=(5, 50), num_samples=100)
     assert result['num_subnets'] == 20 and list(result['top_k_overlap']) == [5]
     with pytest.raises(ValueError, match='one of each per subnet'):

@@ -90,3 +90,15 @@ def test_embedding_check_keeps_stored_supernets_and_measures_the_rest(ranking, r
     assert second.returncode == 0, second.stdout + second.stderr
     assert json.loads(out.with_suffix('.json').read_text())['records'] == content['records']  # nothing re-measured
     assert '| Pi-NAS | 0 | 0.250 | 0.600 | 0.800 | 0.100 | 0.900 | 0.200 | 55.0 |' in out.with_suffix('.md').read_text()
+
+
+def test_spread_says_whether_scores_tell_subnets_apart_by_more_than_a_seed_moves_them(ranking):
+    import argparse
+
+    import numpy as np
+    args = argparse.Namespace(bootstrap=10)
+    truth = np.arange(6.)
+    apart = ranking.compare([truth + 0.1 * np.array([1, -1, 1, -1, 1, -1]), truth], truth, args)
+    alike = ranking.compare([np.array([1, -1, 1, -1, 1, -1.]), np.zeros(6)], truth, args)  # seed noise only
+    assert apart['subnet_to_seed_spread'] > 10 and alike['subnet_to_seed_spread'] < 1
+    assert ranking.compare([truth], truth, args)['subnet_to_seed_spread'] is None  # one seed: no seed spread

@@ -23,6 +23,8 @@ from mmengine.runner import load_checkpoint
 
 from common import (LEARNING_FIGURES, REPO, RESULTS, ResultsFile, add_space_arguments, now, read_data_root,
                     space_settings)  # benchmarks/ranking/ is on sys.path
+from pinas_mm.evaluation.learning import residual_bn_scale
+from pinas_mm.models.utils import searchable_layers
 from pinas_mm.registry import HOOKS, MODELS
 from supernets import METHODS, default_work_dir, space_options, supernet_work_dir, supervised
 
@@ -42,9 +44,9 @@ def parse_args():
     return args
 
 
-def build_supernet(args, method, seed=None):
-    """A Pi-NAS-family supernet of ``method`` as supernets.py trains it, with its config's data preprocessor, loaded
-    from its work dir unless ``seed`` is None (then initialised as the Runner does); and its config's monitor."""
+def build_model(args, method, seed=None):
+    """The model of ``method``'s config as supernets.py trains it, with the config's data preprocessor, loaded from
+    its work dir unless ``seed`` is None (then initialised as the Runner does); and the config."""
     spec = METHODS[method]
     options = [*spec.get('train', []), *space_options(spec, args.space)]
     cfg = Config.fromfile(osp.join(REPO, 'configs/pinas', spec['supernet']))
@@ -59,6 +61,12 @@ def build_supernet(args, method, seed=None):
     if seed is not None:
         with open(osp.join(supernet_work_dir(method, seed, args), 'last_checkpoint')) as f:
             load_checkpoint(model, f.read().strip(), map_location='cpu', logger='silent')
+    return model, cfg
+
+
+def build_supernet(args, method, seed=None):
+    """A Pi-NAS-family supernet (:func:`build_model`) and its config's learning monitor, on ``args.data_root``."""
+    model, cfg = build_model(args, method, seed)
     monitor = next(dict(hook) for hook in cfg.custom_hooks if hook['type'] == 'LearningMonitorHook')
     for key in ('dataloader', 'bank_dataloader'):
         monitor[key].dataset.data_root = args.data_root
@@ -66,26 +74,36 @@ def build_supernet(args, method, seed=None):
     return model, HOOKS.build(monitor)
 
 
+def trained(args, label_free):
+    """(method, seed) of every finished supernet of supernets.py's, label-free or supervised, once each."""
+    return [(method, seed) for method, spec in METHODS.items()
+            if 'reuse' not in spec and supervised(spec) != label_free
+            for seed in range(10) if osp.exists(osp.join(supernet_work_dir(method, seed, args), 'done'))]
+
+
 def main():
     args = parse_args()
     # stored like the rest of the benchmark: a supernet measured once is kept, even after its work dir is gone
     results = ResultsFile(args.out + '.json', dict(space_settings(args), images=args.images,
                                                    path_pairs=args.path_pairs))
-    supernets = [(UNTRAINED, None)] + [
-        (method, seed) for method, spec in METHODS.items()
-        if 'reuse' not in spec and not supervised(spec)  # the label-free supernets, once each
-        for seed in range(10) if osp.exists(osp.join(supernet_work_dir(method, seed, args), 'done'))]
-    for method, seed in supernets:
+    for method, seed in [(UNTRAINED, None)] + trained(args, label_free=True):
         if results.find(method=method, seed=seed) is None:
             model, monitor = build_supernet(args, 'Pi-NAS' if seed is None else method, seed)
             monitor.load_images(model)
             results.add(dict(method=method, seed=seed, **monitor.measure(model)))
+    for method, seed in trained(args, label_free=False):  # for comparison: do supervised branches grow?
+        if results.find(method=method, seed=seed) is None:
+            backbone = build_model(args, method, seed)[0].architecture.backbone
+            scale = residual_bn_scale(searchable_layers(backbone))
+            results.add(dict(method=method, seed=seed, residual_bn_scale=scale))
     lines = ['# Do the label-free supernets tell images apart across paths, and do their paths differ?', '',
-             f'{args.images} held-out images of `{osp.relpath(args.data_root, REPO)}`, unaugmented, normalised as in '
-             f'training, {args.path_pairs} pairs of paths that differ in every layer; BN on batch statistics; the '
-             'figures of the training monitor (`LearningMonitorHook`, `pinas_mm.evaluation.learning`). Retrieval: '
-             'share of images whose nearest teacher embedding through the other path is their own (chance '
-             f'{1 / args.images:.3f}); kNN: 1,000 labelled training images, labels used only to measure.', '',
+             f'{args.images} held-out images of `{osp.relpath(args.data_root, REPO)}` (plain, and two fixed augmented '
+             f'views each), normalised as in training, {args.path_pairs} pairs of paths that differ in every layer; '
+             'BN on batch statistics; the figures of the training monitor (`LearningMonitorHook`, '
+             '`pinas_mm.evaluation.learning`). Retrieval: share of images whose nearest teacher embedding (through '
+             f'the other path; of the other view, or of the plain image) is their own (chance {1 / args.images:.3f}); '
+             'residual BN scale: mean |gamma| of the candidates\' last BN (0 at initialisation; the supervised '
+             'supernets\' for comparison); kNN: 1,000 labelled training images, labels used only to measure.', '',
              '| supernet | seed | ' + ' | '.join(title for _, title, _ in LEARNING_FIGURES) + ' |',
              '|---|---|' + '---|' * len(LEARNING_FIGURES)]
     lines += [f'| {r["method"]} | {"" if r["seed"] is None else r["seed"]} | ' +

@@ -32,6 +32,8 @@ PILOTS = {
     'lr 0.03': ['optim_wrapper.optimizer.lr=0.03'],
     'lr 0.12': ['optim_wrapper.optimizer.lr=0.12'],
     'one path for both branches': ['model.cross_path=False'],
+    # training views only (the monitor keeps the recipe's, so that its retrieval compares like for like)
+    'crops 0.5-1': ['train_dataloader.dataset.pipeline.1.transforms.0.0.crop_ratio_range=(0.5,1.0)'],
 }
 
 

@@ -22,7 +22,8 @@ def residual_bn_scale(layers):
     Zero-initialised (the official recipe), every path starts as the same function, the stem and shortcuts; the
     scales must grow for the paths to differ, and the supernet to rank them.
     """
-    scales = [candidate.norm3.weight.abs().mean() for layer in layers for candidate in layer._candidates.values()]
+    scales = [candidate.norm3.weight.detach().abs().mean()
+              for layer in layers for candidate in layer._candidates.values()]
     return float(torch.stack(scales).mean())
 
 

@@ -33,7 +33,7 @@ def top_k_overlap(predicted, true, k):
 def bootstrap_ci(predicted, true, statistic, num_samples=1000, confidence=0.95, seed=0):
     """Percentile interval of ``statistic(predicted, true)`` over resamples of the (predicted, true) pairs with
     replacement; ``predicted`` may hold several columns (e.g. one per supernet seed) per subnet. Resamples where the
-    statistic is undefined (nan, e.g. all tied) are left out."""
+    statistic is undefined (nan, e.g. all tied) are left out; where it is undefined in all, so is the interval."""
     predicted, true = np.asarray(predicted, dtype=float), np.asarray(true, dtype=float)
     rng = np.random.default_rng(seed)
     values = []
@@ -41,6 +41,8 @@ def bootstrap_ci(predicted, true, statistic, num_samples=1000, confidence=0.95, 
         indices = rng.integers(len(true), size=len(true))
         values.append(statistic(predicted[indices], true[indices]))
     values = np.asarray(values)[~np.isnan(values)]
+    if not len(values):  # e.g. a supernet that scores every subnet alike
+        return [float('nan'), float('nan')]
     tail = (1 - confidence) / 2 * 100
     return [float(np.percentile(values, tail)), float(np.percentile(values, 100 - tail))]
 
