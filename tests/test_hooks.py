@@ -99,7 +99,10 @@ def test_learning_monitor_warns_of_a_collapse_with_its_likely_causes(mnist5k, mo
     monkeypatch.setattr(learning_monitor_hook, 'learning_figures', lambda *args: collapsed)
     hook.after_train_epoch(runner)
     assert len(warnings) == 1 and 'collapsing' in warnings[0] and 'zero_init_residual=True' in warnings[0] \
-        and 'SplitBN' in warnings[0]
+        and 'SplitBN' in warnings[0] and 'use_negatives' not in warnings[0]
+    model.use_negatives = False
+    hook.after_train_epoch(runner)
+    assert warnings[-1].split('Likely causes: ')[1].startswith('training without negatives')
     with pytest.raises(ValueError, match='kNN top-1 needs labelled'):
         LearningMonitorHook(labelled_digits('val', views=1), bank_dataloader=dict(
             labelled_digits('train', views=1), dataset=dict(labelled_digits('train', views=1)['dataset'],

@@ -113,9 +113,13 @@ class LearningMonitorHook(Hook):
                                       step=epoch)
         self.history[epoch] = figures  # read by tests
         if epoch > 0 and figures['cos_between_images'] > COLLAPSE_COSINE:
+            causes = ['training without negatives (use_negatives=False): the cosine loss has no predictor to stop a '
+                      'collapse'] if not model.use_negatives else []
+            causes += ['candidates whose last BN is not zero-initialised (backbone zero_init_residual=True)',
+                       'BN statistics shared between queries and keys on one process (backbone '
+                       'norm_cfg=dict(type="SplitBN", num_splits=8))',
+                       'a learning rate or teacher momentum far from the recipe',
+                       'inputs not normalised as the data preprocessor does']
             runner.logger.warning(
                 f'the supernet is collapsing: embeddings of different images have mean cosine '
-                f'{figures["cos_between_images"]:.3f} (> {COLLAPSE_COSINE}). Likely causes: candidates whose last BN '
-                'is not zero-initialised (backbone zero_init_residual=True), BN statistics shared between queries and '
-                'keys on one process (backbone norm_cfg=dict(type="SplitBN", num_splits=8)), a learning rate or '
-                'teacher momentum far from the recipe, or inputs not normalised as the data preprocessor does')
+                f'{figures["cos_between_images"]:.3f} (> {COLLAPSE_COSINE}). Likely causes: ' + '; '.join(causes))
