@@ -5,7 +5,6 @@ import pytest
 import torch
 import torch.nn as nn
 from mmcv.cnn import build_norm_layer
-from mmengine.registry import init_default_scope
 
 from pinas_mm.models.utils import SplitBatchNorm2d
 
@@ -43,7 +42,9 @@ def test_a_batch_that_does_not_split_is_refused_with_the_sizes():
         SplitBatchNorm2d(3, num_splits=4)(torch.randn(6, 3, 2, 2))
 
 
-def test_norm_cfg_builds_it_by_name_in_the_backbones_scope():
-    init_default_scope('mmrazor')
-    name, layer = build_norm_layer(dict(type='SplitBN', num_splits=8), 16)
+@pytest.mark.parametrize('scope', ['mmrazor', 'mmpretrain', None])
+def test_norm_cfg_builds_it_by_name_in_any_scope(scope):
+    from mmengine.registry import DefaultScope
+    with DefaultScope.overwrite_default_scope(scope):
+        name, layer = build_norm_layer(dict(type='SplitBN', num_splits=8), 16)
     assert name == 'bn' and isinstance(layer, SplitBatchNorm2d) and layer.num_splits == 8

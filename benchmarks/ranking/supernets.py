@@ -163,14 +163,22 @@ def supernet_checkpoint(method, seed, args):
         return f.read().strip()
 
 
-def score_subnets(method, seed, subnets_file, args):
-    """{subnet: score} of the ``method`` supernet under ``seed``, as its search scores candidates."""
+def scoring_dataloaders(search_config):
+    """The dataloaders of a search config's ``train_cfg`` that read the benchmark's images (a kNN score's bank too).
+
+    Read in the main thread: mmengine's ``mmpretrain::`` base configs go through pkg_resources, which fails when two
+    threads load configs at once."""
+    score = Config.fromfile(osp.join(REPO, 'configs/pinas', search_config)).train_cfg.score
+    return ['dataloader', 'calibrate_dataloader'] + (['score.bank_dataloader'] if 'bank_dataloader' in score else [])
+
+
+def score_subnets(method, seed, subnets_file, args, data):
+    """{subnet: score} of the ``method`` supernet under ``seed``, as its search scores candidates, with the data root
+    set in the ``train_cfg`` dataloaders ``data``."""
     spec = METHODS[method]
     checkpoint = supernet_checkpoint(method, seed, args)
     work_dir = supernet_work_dir(method, seed, args) + '_scores'
     print(f'  scoring {method}, seed {seed}: {work_dir}', flush=True)
-    score = Config.fromfile(osp.join(REPO, 'configs/pinas', spec['search'])).train_cfg.score
-    data = ['dataloader', 'calibrate_dataloader'] + (['score.bank_dataloader'] if 'bank_dataloader' in score else [])
     train_tool(spec['search'], work_dir, [
         'train_cfg.type=SubnetScoreLoop', f'train_cfg.subnets={subnets_file}', f'load_from={checkpoint}',
         *(f'train_cfg.{loader}.dataset.data_root={args.data_root}' for loader in data), *spec.get('train', []),
@@ -358,8 +366,9 @@ def main():
         # every supernet before any scoring, so that a supernet two methods share is never trained twice at once
         supernets = dict.fromkeys((METHODS[method].get('reuse', method), seed) for method, seed in todo)
         list(pool.map(lambda supernet: supernet_checkpoint(*supernet, args), supernets))
-        scorings = {pool.submit(score_subnets, method, seed, subnets_file, args): (method, seed)
-                    for method, seed in todo}
+        data = {config: scoring_dataloaders(config) for config in {METHODS[method]['search'] for method, _ in todo}}
+        scorings = {pool.submit(score_subnets, method, seed, subnets_file, args, data[METHODS[method]['search']]):
+                    (method, seed) for method, seed in todo}
         for scoring in as_completed(scorings):  # each stored as it comes
             method, seed = scorings[scoring]
             results.add(dict(method=method, seed=seed, spec=METHODS[method], scores=scoring.result()))

@@ -3,9 +3,11 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from pinas_mm.registry import MODELS
+from mmengine.registry import MODELS
 
 
+# registered where mmcv registers its norm layers ('BN', 'SyncBN', ...), so that norm_cfg=dict(type='SplitBN') builds
+# in every scope (pinas_mm's, mmpretrain's, mmdet's) and without one
 @MODELS.register_module('SplitBN')
 class SplitBatchNorm2d(nn.BatchNorm2d):
     """BatchNorm whose training-mode statistics come from ``num_splits`` equal slices of the batch, as if each slice
