@@ -9,20 +9,23 @@ scores only what is missing), and are compared with the mean stand-alone top-1 o
 same space and task: Kendall tau, Spearman rho, top-5 overlap, with 95 % bootstrap intervals over the subnets, in
 ``results/ranking_<version>.{md,json}`` and a scatter plot per method.
 
-Stored: ``supernet_scores_v1.json`` (the configs' candidates on the plain digits; against ``standalone_v2.json``) and
-``supernet_scores_v2.json`` (``--space widths --task cluttered``; against ``standalone_v4.json``).
+Stored: ``supernet_scores_v1.json`` (the configs' candidates on the plain digits; against ``standalone_v2.json``),
+``supernet_scores_v2.json`` (``--space widths --task cluttered``; against ``standalone_v4.json``) and
+``supernet_scores_v3.json`` (the same, with the Pi-NAS recipe of the official code, issue 19; v1 and v2 measured
+supernets of a recipe that collapsed).
 
-Methods: Pi-NAS (self-supervised, label-free contrastive score after BN recalibration), SPOS (supervised, its own
-classifier's accuracy), MixPath (SPOS training with up to 2 candidates per layer and Shadow BN), and the Pi-NAS
-ablations: without cross-path (the same path in both branches), without negatives (no queue, cosine loss), without BN
-recalibration (the Pi-NAS supernet scored with its training-time statistics). Probes (``probe=True``, e.g. the
-teacher's momentum) run only when named in ``--methods``. ``embeddings.py`` checks what the label-free supernets
-learned.
+Methods: Pi-NAS (self-supervised, label-free contrastive score after BN recalibration), the same supernet scored by
+kNN top-1 (labels only measure), SPOS (supervised, its own classifier's accuracy), MixPath (SPOS training with up to 2
+candidates per layer and Shadow BN), and the Pi-NAS ablations: without cross-path (the same path in both branches),
+without negatives (no queue, cosine loss), without BN recalibration (the Pi-NAS supernet scored with its
+training-time statistics). Probes (``probe=True``, e.g. the teacher's momentum) run only when named in
+``--methods``. ``embeddings.py`` checks what the label-free supernets learned.
 
 Run: ``python benchmarks/ranking/supernets.py`` (v1's table from its stored scores; training them all took about 30
-minutes on 2 CPU cores; v2's, with ``--jobs 2 --threads 1``, about 45: a Pi-NAS supernet 11 minutes, a SPOS one 2). Another setting: the same ``--space``/``--task`` as its ground truth, ``--standalone
-<its file> --results benchmarks/ranking/results/supernet_scores_v2.json``. The table needs ``standalone.py``'s results,
-the supernets and scores do not.
+minutes on 2 CPU cores; v2's and v3's, with ``--jobs 2 --threads 1``, about 45: a Pi-NAS supernet 11 minutes, a SPOS
+one 2). Another setting: the same ``--space``/``--task`` as its ground truth, ``--standalone <its file> --results
+benchmarks/ranking/results/supernet_scores_v3.json``. The table needs ``standalone.py``'s results, the supernets and
+scores do not.
 """
 import argparse
 import functools
@@ -289,7 +292,7 @@ def space_note(settings):
 
 def table_path(results_path, suffix):
     """Where the table and plots made from a scores file go: beside it, named after its version
-    (``supernet_scores_v2.json``: ``ranking_v2.md``, ``ranking_v2.json``, ``ranking_v2_<method>.png``)."""
+    (``supernet_scores_v3.json``: ``ranking_v3.md``, ``ranking_v3.json``, ``ranking_v3_<method>.png``)."""
     folder, name = osp.split(osp.splitext(results_path)[0])
     version = name[len('supernet_scores_'):] if name.startswith('supernet_scores_') else name
     return osp.join(folder, f'ranking_{version}{suffix}')
