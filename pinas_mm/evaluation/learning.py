@@ -7,10 +7,9 @@ check of its supernets (``benchmarks/ranking/embeddings.py``), so that both meas
 from contextlib import contextmanager
 
 import torch
-from torch.nn.modules.batchnorm import _BatchNorm
 
 from pinas_mm.models.task_modules.scores.base import pooled_features, weighted_knn_top1
-from pinas_mm.models.utils import apply_path, sample_two_paths
+from pinas_mm.models.utils import apply_path, kept_bn_statistics, sample_two_paths, tracked_bns
 
 # Above this mean cosine between the embeddings of different images, the supernet is (close to) collapsed.
 COLLAPSE_COSINE = 0.95
@@ -31,17 +30,12 @@ def residual_bn_scale(layers):
 def batch_statistics(model):
     """Within the block, ``model`` is in train mode (BN normalises with batch statistics, as in training); on exit
     its BN running statistics and its mode are as they were."""
-    bns = [m for m in model.modules() if isinstance(m, _BatchNorm) and m.track_running_stats]
-    saved = [(bn.running_mean.clone(), bn.running_var.clone(), bn.num_batches_tracked.clone()) for bn in bns]
     mode = model.training
     model.train()
     try:
-        yield
+        with kept_bn_statistics(tracked_bns([model])):
+            yield
     finally:
-        for bn, (mean, var, count) in zip(bns, saved):
-            bn.running_mean.copy_(mean)
-            bn.running_var.copy_(var)
-            bn.num_batches_tracked.copy_(count)
         model.train(mode)
 
 
