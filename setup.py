@@ -1,6 +1,7 @@
 # Copyright (c) pinas_mm contributors. All rights reserved.
 """Install with `make install` (builds the whole stack in .venv/, see README); `pip install -e .` alone assumes
-torch, torchvision and mmcv with compiled ops are already installed."""
+a supported torch and torchvision and mmcv 2.1 (with its compiled ops for mmdet / mmseg) are already installed.
+install_requires holds the supported ranges; requirements/tested.txt the exact set that `make install` pins."""
 import re
 from pathlib import Path
 
@@ -19,9 +20,6 @@ def get_version():
     return re.search(r"__version__ = '(.+)'", (HERE / 'pinas_mm' / 'version.py').read_text()).group(1)
 
 
-# torch and torchvision pins live in build.txt (mmcv is compiled against them) and are runtime requirements too.
-torch_pins = [r for r in parse_requirements('build.txt') if r.startswith('torch')]
-
 setup(
     name='pinas_mm',
     version=get_version(),
@@ -31,7 +29,8 @@ setup(
     license='Apache License 2.0',
     packages=find_packages(exclude=('configs', 'tools', 'tests', 'benchmarks')),
     python_requires='>=3.8',
-    install_requires=torch_pins + parse_requirements('mminstall.txt') + parse_requirements('runtime.txt'),
+    install_requires=[*parse_requirements('torch.txt'), *parse_requirements('mminstall.txt'),
+                      *parse_requirements('runtime.txt')],
     extras_require={'tests': parse_requirements('tests.txt')},
     zip_safe=False,
 )

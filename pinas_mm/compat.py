@@ -1,8 +1,9 @@
 # Copyright (c) pinas_mm contributors. All rights reserved.
-"""Every fix the OpenMMLab stack needs to run on torch 2.13, numpy 2 and Python 3.11, in one place.
+"""Every fix the OpenMMLab stack needs on the supported torch (2.1-2.13) and numpy (1.x, 2.x), in one place.
 
-``pinas_mm/__init__.py`` imports this module first; :func:`apply_all` runs each fix once, without touching files in
-site-packages. Each fix says why it exists and has a test in ``tests/test_compat.py``. A fix that is no longer needed
+``pinas_mm/__init__.py`` imports this module first; :func:`apply_all` runs each fix that the installed versions need,
+once, without touching files in site-packages. Each fix is registered with :func:`fix`, which records the versions it
+applies to and the check that decides it; each has a test in ``tests/test_compat.py``. A fix that is no longer needed
 (a newer upstream release) should be deleted together with its test.
 """
 import builtins
@@ -10,15 +11,48 @@ import functools
 import importlib
 import importlib.abc
 import importlib.machinery
+import importlib.metadata as metadata
 import sys
 import types
 
 import numpy as np
 import torch
+from packaging.version import Version
 
-__all__ = ['apply_all']
+__all__ = ['apply_all', 'FIXES', 'needed_fixes']
+
+FIXES = []
 
 
+def installed_version(name):
+    """The installed release of a distribution, without local parts (``2.13.0+cu130`` -> ``2.13.0``)."""
+    return Version(Version(metadata.version(name)).base_version)
+
+
+def is_installed(name):
+    try:
+        metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return False
+    return True
+
+
+def at_least(name, version):
+    return installed_version(name) >= Version(version)
+
+
+def fix(applies_to, needed=lambda: True):
+    """Register a fix; ``applies_to`` says for whom (README's table), ``needed()`` checks the installed versions."""
+
+    def register(function):
+        function.applies_to, function.needed = applies_to, needed
+        FIXES.append(function)
+        return function
+
+    return register
+
+
+@fix('mmrazor 1.0.0 with torch >= 2.0, every numpy')
 def stub_mmrazor_quantization_backends():
     """mmrazor 1.0.0 builds quantization backend configs at import from torch.ao internals that torch 2.x removed.
 
@@ -59,11 +93,13 @@ class _MmclsFromMmpretrain(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         module.__getattr__ = __getattr__
 
 
+@fix('mmrazor 1.0.0 where mmcls is not installed', needed=lambda: not is_installed('mmcls'))
 def alias_mmcls_to_mmpretrain():
     if not any(isinstance(finder, _MmclsFromMmpretrain) for finder in sys.meta_path):
         sys.meta_path.append(_MmclsFromMmpretrain())
 
 
+@fix('mmrazor 1.0.0, every numpy')
 def plain_str_choices():
     """numpy 2: ``OneShotMutableOP.sample_choice`` returns ``numpy.str_``, whose repr (``np.str_('c1')``) breaks
     mmrazor's ``Candidates`` (``str(dict)`` then ``eval``) and leaks into exported subnet YAML files."""
@@ -84,10 +120,12 @@ def mmengine_checkpoint_globals():
     statistics methods are pickled through ``getattr``) and numpy arrays, dtypes and scalars."""
     from mmengine.logging import HistoryBuffer
     numpy_dtypes = {type(np.dtype(code)) for code in np.typecodes['All']}
-    return [HistoryBuffer, np.ndarray, np.dtype, np._core.multiarray._reconstruct, np._core.multiarray.scalar,
+    multiarray = (np._core if hasattr(np, '_core') else np.core).multiarray  # numpy 2 renamed numpy.core
+    return [HistoryBuffer, np.ndarray, np.dtype, multiarray._reconstruct, multiarray.scalar,
             builtins.getattr, *sorted(numpy_dtypes, key=str)]
 
 
+@fix('torch >= 2.6 (earlier torch loads without the weights-only unpickler)', needed=lambda: at_least('torch', '2.6'))
 def load_mmengine_checkpoints_weights_only():
     """torch>=2.6 loads with ``weights_only=True``, which rejects mmengine's own checkpoints (message hub state), so
     resume and ``load_from`` fail. Allow exactly mmengine's types, and only while mmengine loads a checkpoint,
@@ -106,6 +144,7 @@ def load_mmengine_checkpoints_weights_only():
     CheckpointLoader.load_checkpoint = classmethod(load_with_mmengine_globals)
 
 
+@fix('mmengine 0.10.x on machines without GPUs (every torch); a no-op where torch sees a GPU')
 def distributed_without_gpus():
     """``torchrun`` on a machine without GPUs (gloo), which mmengine 0.10.7 breaks twice: its ``pytorch`` launcher
     calls ``torch.cuda.set_device`` before creating the process group, and its runner always passes
@@ -134,6 +173,7 @@ def distributed_without_gpus():
     MMDistributedDataParallel.__init__ = ddp_init_on_cpu
 
 
+@fix('mmcv 2.1 with numpy >= 2', needed=lambda: at_least('numpy', '2'))
 def hue_shifts_wrap_around():
     """numpy 2: mmcv's ``adjust_hue`` turns a negative ``hue_factor * 255`` into ``np.uint8``, which numpy 2 refuses
     (OverflowError), so MoCo-v2's ColorJitter (hue 0.1) crashes. As a numpy float the cast wraps around as numpy 1 did
@@ -152,11 +192,12 @@ def hue_shifts_wrap_around():
     photometric.adjust_hue = mmcv.image.adjust_hue = mmcv.adjust_hue = adjust_hue_numpy2
 
 
+def needed_fixes():
+    """The registered fixes that the installed versions need, in the order they must run."""
+    return [function for function in FIXES if function.needed()]
+
+
 def apply_all():
-    """Apply every fix (each is idempotent). The first two must run before anything imports ``mmrazor.models``."""
-    stub_mmrazor_quantization_backends()
-    alias_mmcls_to_mmpretrain()
-    plain_str_choices()
-    load_mmengine_checkpoints_weights_only()
-    distributed_without_gpus()
-    hue_shifts_wrap_around()
+    """Apply every needed fix (each is idempotent). The mmrazor ones run before anything imports ``mmrazor.models``."""
+    for function in needed_fixes():
+        function()

@@ -6,13 +6,20 @@ import importlib.metadata as metadata
 import pytest
 
 from pinas_mm.utils import check_env
-from pinas_mm.utils.check_env import DependencyError, check_dependencies
+from pinas_mm.utils.check_env import DependencyError, check_dependencies, require_compiled_ops_for
 
 
-def test_installed_stack_matches_the_pins():
+def test_installed_stack_is_in_the_supported_ranges():
     found = check_dependencies()
     assert set(found) == set(check_env.CHECKED)
-    assert found['torch'].startswith('2.13.0') and found['mmcv'] == '2.1.0'
+    assert check_env.release(found['torch']) >= check_env.Version('2.1') and found['mmcv'].startswith('2.1.')
+
+
+@pytest.mark.parametrize('torch_version, torchvision', [('2.1.2', '0.16.2'), ('2.4.1+cu121', '0.19.1+cu121'),
+                                                        ('2.11.0+cu130', '0.26.0'), ('2.13.0', '0.28.0')])
+def test_every_torch_of_the_range_is_accepted_with_its_torchvision(monkeypatch, torch_version, torchvision):
+    fake_versions(monkeypatch, torch=torch_version, torchvision=torchvision, numpy='1.26.4')
+    assert check_dependencies()['torch'] == torch_version
 
 
 def fake_versions(monkeypatch, **versions):
@@ -29,14 +36,29 @@ def fake_versions(monkeypatch, **versions):
     monkeypatch.setattr(check_env.metadata, 'version', version)
 
 
-@pytest.mark.parametrize('torch_version', ['2.13.0+cpu', '2.5.1'])
-def test_wrong_torch_says_what_to_run(monkeypatch, torch_version):
+@pytest.mark.parametrize('torch_version', ['2.0.1', '2.14.1'])
+def test_torch_out_of_range_says_what_to_run(monkeypatch, torch_version):
     fake_versions(monkeypatch, torch=torch_version)
     with pytest.raises(DependencyError) as error:
         check_dependencies()
     message = str(error.value)
-    assert f'torch {torch_version} is installed, need torch' in message
+    assert f'torch {torch_version} is installed, need torch<2.14,>=2.1' in message
     assert 'make install' in message
+
+
+def test_torchvision_of_another_torch_is_named_with_the_one_it_needs(monkeypatch):
+    fake_versions(monkeypatch, torch='2.4.1', torchvision='0.28.0', numpy='1.26.4')
+    with pytest.raises(DependencyError, match=r'torchvision 0\.28\.0 is installed for torch 2\.4\.1, which needs '
+                                              r'torchvision 0\.19\.x'):
+        check_dependencies()
+
+
+def test_numpy_2_with_a_torch_built_for_numpy_1_is_refused(monkeypatch):
+    fake_versions(monkeypatch, torch='2.2.2', torchvision='0.17.2', numpy='2.1.0')
+    with pytest.raises(DependencyError, match=r'numpy 2\.1\.0 is installed, but torch 2\.2\.2 was built for numpy 1'):
+        check_dependencies()
+    fake_versions(monkeypatch, torch='2.3.0', torchvision='0.18.0', numpy='2.1.0')
+    check_dependencies()
 
 
 def test_every_missing_or_wrong_toolbox_is_listed_at_once(monkeypatch):
@@ -44,7 +66,7 @@ def test_every_missing_or_wrong_toolbox_is_listed_at_once(monkeypatch):
     with pytest.raises(DependencyError) as error:
         check_dependencies()
     message = str(error.value)
-    assert 'mmdet is not installed (need mmdet==3.3.0)' in message
+    assert 'mmdet is not installed (need mmdet<3.4.0,>=3.3.0)' in message
     assert 'mmrazor 1.1.0 is installed, need mmrazor==1.0.0' in message
 
 
@@ -60,10 +82,33 @@ def fail_import(monkeypatch, module, error):
     monkeypatch.setattr(check_env.importlib, 'import_module', import_module)
 
 
-def test_mmcv_without_compiled_ops_is_reported(monkeypatch):
+def test_mmcv_without_compiled_ops_is_allowed_with_a_notice(monkeypatch, caplog):
     fail_import(monkeypatch, 'mmcv._ext', ImportError('libmmcv_ext.so: cannot open shared object file'))
-    with pytest.raises(DependencyError, match='mmcv has no compiled ops .*MMCV_WITH_OPS=1'):
+    with caplog.at_level('WARNING', logger='pinas_mm'):
         check_dependencies()
+    assert len(caplog.records) == 1
+    assert 'has no compiled ops: supernet training, search and export work' in caplog.records[0].getMessage()
+
+
+@pytest.mark.parametrize('config, refused', [
+    (dict(default_scope='mmdet', model=dict(type='MaskRCNN')), 'mmdet models'),
+    (dict(default_scope='mmrazor', model=dict(type='mmseg.EncoderDecoder')), 'mmseg models'),
+    (dict(default_scope='mmrazor', model=dict(type='PiNAS')), None),
+])
+def test_only_dense_prediction_configs_refuse_mmcv_without_ops(monkeypatch, tmp_path, config, refused):
+    from mmengine.config import Config
+    Config(config).dump(tmp_path / 'user_config.py')
+    cfg = Config.fromfile(tmp_path / 'user_config.py')
+    require_compiled_ops_for(cfg)  # ops are compiled here
+    fail_import(monkeypatch, 'mmcv._ext', ImportError('libmmcv_ext.so: cannot open shared object file'))
+    if refused is None:
+        require_compiled_ops_for(cfg)
+        return
+    with pytest.raises(DependencyError) as error:
+        require_compiled_ops_for(cfg)
+    message = str(error.value)
+    assert f"{refused} ({tmp_path / 'user_config.py'}) need mmcv's compiled ops" in message
+    assert 'MMCV_WITH_OPS=1' in message and 'mim install mmcv==2.1.0' in message
 
 
 def test_torchvision_that_cannot_load_is_reported(monkeypatch):

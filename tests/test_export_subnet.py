@@ -99,3 +99,16 @@ def test_checkpoint_without_or_with_two_supernets_is_refused(trained_supernet):
     _, student = export_subnet(backbone_cfg, pinas, SUBNET)
     assert student['meta']['supernet_prefix'] == 'backbone.'
     assert any(v.abs().sum() > 0 for v in student['state_dict'].values())
+
+
+def test_a_damaged_checkpoint_is_named_and_the_safe_loader_kept(trained_supernet, tmp_path):
+    folder, _ = trained_supernet
+    damaged = tmp_path / 'damaged.pth'
+    damaged.write_bytes((folder / 'epoch_1.pth').read_bytes()[:1000])  # a copy cut short
+    result = subprocess.run([sys.executable, 'tools/export_subnet.py', str(folder / 'supernet.py'), str(damaged),
+                             '--subnet', SUBNET, '--out', str(tmp_path / 'subnet.pth')], capture_output=True, text=True)
+    assert result.returncode != 0
+    last_line = result.stderr.strip().splitlines()[-1]
+    assert f'CheckpointError: {damaged} is not a checkpoint, or no longer one' in last_line
+    assert 'weights_only' not in result.stderr
+    assert not (tmp_path / 'subnet.pth').exists()

@@ -5,8 +5,12 @@
 #
 # Order matters (see README "Installation"): torch + torchvision, build tools, mmcv 2.1.0 compiled with its ops,
 # the OpenMMLab toolboxes, then pinas_mm itself in editable mode. Every step is skipped when already satisfied, and
-# pip's wheel cache turns the mmcv compile (15-30 min, once) into seconds on later runs.
+# pip's wheel cache (one per torch version and op choice) turns the mmcv compile (15-30 min, once) into seconds.
+# A torch already installed in the supported range (requirements/torch.txt; a cluster's CUDA build) is kept, with a
+# torchvision of its own; otherwise requirements/build.txt's pair is installed.
 # Environment: PYTHON (interpreter for a new venv, default python3), VENV (default .venv),
+# TORCH_VERSION (install this torch, e.g. 2.1.2, and its torchvision, instead of keeping or defaulting),
+# MMCV_WITH_OPS=1|0 (default 1; 0 skips mmcv's ops: enough for supernet training, search and export, in seconds),
 # MMCV_WITH_CUDA=0|1 (default: 1 when torch sees a GPU; set 1 to build CUDA ops on a GPU-less login node with nvcc),
 # TORCH_CUDA_ARCH_LIST (CUDA archs to compile for, e.g. "8.0;9.0").
 set -euo pipefail
@@ -25,27 +29,70 @@ if [ ! -x "$PY" ]; then
     "${PYTHON:-python3}" -m venv "$VENV"
 fi
 
-step "torch, torchvision and build tools ($REQ/build.txt)"
-# The local torch-2.13.0+cpu wheel is excluded in build.txt: torchvision 0.28.0 cannot register its ops on it.
-pip_install -q -r "$REQ/build.txt"
+# The installed torch's version if it is in the supported range, else nothing (pip's vendored packaging: the venv
+# may have no other yet).
+installed_torch() {
+    "$PY" - "$REQ/torch.txt" 2>/dev/null <<'EOF' || true
+import importlib.metadata as metadata, sys
+from pip._vendor.packaging.requirements import Requirement
+from pip._vendor.packaging.version import Version
+torch = metadata.version('torch')
+supported = [Requirement(line) for line in open(sys.argv[1]) if line.startswith('torch>=')][0]
+if Version(Version(torch).base_version) in supported.specifier:
+    print(torch)
+EOF
+}
 
-mmcv_version="$(sed -n 's/^mmcv==//p' "$REQ/mminstall.txt")"
-if "$PY" -c "import mmcv, mmcv.ops, sys; sys.exit(mmcv.__version__ != '$mmcv_version')" 2>/dev/null; then
-    step "mmcv $mmcv_version with compiled ops: already installed"
+torch_version="$(installed_torch)"
+if [ -n "${TORCH_VERSION:-}" ] && [ "${torch_version%%+*}" != "$TORCH_VERSION" ]; then
+    step "torch $TORCH_VERSION (TORCH_VERSION) and its torchvision"
+    minor="$(echo "$TORCH_VERSION" | cut -d. -f2)"
+    pip_install -q "torch==$TORCH_VERSION" "torchvision==0.$((minor + 15)).*"
+elif [ -n "$torch_version" ]; then
+    step "torch $torch_version: installed and supported, kept (TORCH_VERSION=... installs another)"
 else
-    with_cuda="${MMCV_WITH_CUDA:-$("$PY" -c 'import torch; print(int(torch.cuda.is_available()))')}"
-    cache_args=()
-    if [ "$with_cuda" = 1 ]; then
-        export FORCE_CUDA=1
-        # A CPU-only wheel in a shared cache must not be reused on a GPU node, so the CUDA build has its own cache.
-        cache_args=(--cache-dir "${XDG_CACHE_HOME:-$HOME/.cache}/pip-mmcv-cuda")
+    other="$("$PY" -c 'import importlib.metadata as m; print(m.version("torch"))' 2>/dev/null || true)"
+    step "torch and torchvision ($REQ/build.txt: ${other:+torch $other is outside $REQ/torch.txt, }no supported torch installed)"
+    # The local torch-2.13.0+cpu wheel is excluded in build.txt: torchvision 0.28.0 cannot register its ops on it.
+    pip_install -q -r "$REQ/build.txt"
+fi
+torch_version="$(installed_torch)"
+[ -n "$torch_version" ] || { echo "no supported torch ($REQ/torch.txt) is installed after this step" >&2; exit 1; }
+torch_minor="$(echo "$torch_version" | cut -d. -f2)"
+# Everything after keeps this torch: pip must never replace it while resolving mmcv's or a toolbox's requirements.
+constraints="$VENV/pinas-constraints.txt"
+{
+    echo "torch==$torch_version"
+    echo "torchvision==0.$((torch_minor + 15)).*"
+    # torch before 2.3 was built for numpy 1 and crashes on numpy 2 arrays
+    if [ "$torch_minor" -lt 3 ]; then echo "numpy<2"; fi
+} > "$constraints"
+step "torchvision and numpy for torch $torch_version, build tools"
+pip_install -q "torchvision==0.$((torch_minor + 15)).*" numpy $(grep -E '^(setuptools|wheel|ninja)' "$REQ/build.txt") \
+    -c "$constraints"
+
+mmcv_version="$(sed -n 's/^mmcv==//p' "$REQ/tested.txt")"
+with_ops="${MMCV_WITH_OPS:-1}"
+if [ "$with_ops" = 1 ]; then mmcv_ready="import mmcv._ext"; else mmcv_ready="import mmcv"; fi
+if "$PY" -c "import mmcv, sys; $mmcv_ready; sys.exit(mmcv.__version__ != '$mmcv_version')" 2>/dev/null; then
+    step "mmcv $mmcv_version (compiled ops: $with_ops): already installed"
+else
+    # An mmcv whose ops were built for another torch cannot load them, yet pip would call it satisfied and keep it.
+    "$PY" -m pip uninstall -q -y mmcv mmcv-lite 2>/dev/null || true
+    with_cuda=0
+    if [ "$with_ops" = 1 ]; then
+        with_cuda="${MMCV_WITH_CUDA:-$("$PY" -c 'import torch; print(int(torch.cuda.is_available()))')}"
     fi
+    if [ "$with_cuda" = 1 ]; then export FORCE_CUDA=1; fi
+    # pip caches the built wheel by mmcv's version only: one built for another torch (or without CUDA) would be
+    # reused and fail to load, so each torch and op choice has its own cache.
+    cache="${XDG_CACHE_HOME:-$HOME/.cache}/pip-mmcv/torch${torch_version}-ops${with_ops}-cuda${with_cuda}"
     log="$VENV/mmcv-build.log"
-    step "mmcv $mmcv_version with ops (CUDA ops: $with_cuda); the first build compiles for 15-30 min, later ones reuse pip's cache; log: $log"
+    step "mmcv $mmcv_version for torch $torch_version (ops: $with_ops, CUDA ops: $with_cuda); a first build with ops compiles for 15-30 min, later ones reuse $cache; log: $log"
     # ninja prints "[k/N] <compile command>" per source file: show the counter and the file as progress.
-    if ! MMCV_WITH_OPS=1 MAX_JOBS="${MAX_JOBS:-$(nproc)}" \
-        "$PY" -m pip install --disable-pip-version-check -v --no-build-isolation "${cache_args[@]}" \
-        "mmcv==$mmcv_version" -c "$REQ/build.txt" 2>&1 | tee "$log" |
+    if ! MMCV_WITH_OPS="$with_ops" MAX_JOBS="${MAX_JOBS:-$(nproc)}" \
+        "$PY" -m pip install --disable-pip-version-check -v --no-build-isolation --cache-dir "$cache" \
+        "mmcv==$mmcv_version" -c "$constraints" 2>&1 | tee "$log" |
         awk '/^ *\[[0-9]+\/[0-9]+\]/ && match($0, /[^ \/]+\.(cpp|cu)( |$)/) {
                  printf "    %s %s\n", $1, substr($0, RSTART, RLENGTH); fflush() }
              /Using cached mmcv|Successfully installed mmcv/ { print "    " $0; fflush() }'
@@ -57,7 +104,8 @@ else
 fi
 
 step "OpenMMLab toolboxes, runtime and test requirements"
-pip_install -q -r "$REQ/mminstall.txt" -r "$REQ/runtime.txt" -r "$REQ/tests.txt" -c "$REQ/build.txt"
+pip_install -q -r "$REQ/mminstall.txt" -r "$REQ/runtime.txt" -r "$REQ/tests.txt" -c "$REQ/tested.txt" \
+    -c "$constraints"
 
 step "pinas_mm (editable)"
 pip_install -q --no-deps --no-build-isolation -e .

@@ -8,6 +8,7 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 # importing pinas_mm checks the stack and registers its modules
+from pinas_mm.utils.check_env import require_compiled_ops_for
 from pinas_mm.utils.launcher import close_process_group, setup_launcher
 
 
@@ -49,6 +50,7 @@ def main():
     cfg.load_from = args.checkpoint
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+    require_compiled_ops_for(cfg)
     if args.show_dir:
         draw_predictions(cfg, args.show_dir)
     runner = Runner.from_cfg(cfg)

@@ -8,6 +8,7 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 # importing pinas_mm checks the stack and registers its modules
+from pinas_mm.utils.check_env import require_compiled_ops_for
 from pinas_mm.utils.launcher import close_process_group, setup_launcher
 
 
@@ -57,6 +58,7 @@ def merge_args(cfg, args):
 def main():
     args = parse_args()
     cfg = merge_args(Config.fromfile(args.config), args)
+    require_compiled_ops_for(cfg)
     Runner.from_cfg(cfg).train()
     close_process_group()
 

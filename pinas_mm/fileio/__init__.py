@@ -1,4 +1,5 @@
 # Copyright (c) pinas_mm contributors. All rights reserved.
 from .atomic_local_backend import AtomicLocalBackend
+from .checkpoint_loader import CheckpointError, load_from_local
 
-__all__ = ['AtomicLocalBackend']
+__all__ = ['AtomicLocalBackend', 'CheckpointError', 'load_from_local']
