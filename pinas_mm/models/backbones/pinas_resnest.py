@@ -63,6 +63,10 @@ class PiNASResNeSt(ResNetV1d):
         reduction_factor (int): Reduction factor of the split-attention MLP. Default: 4.
         max_paths (int): Most candidates a layer runs at once; 1 is single-path (Pi-NAS, SPOS), more is MixPath.
             Default: 1.
+        pretrained (str, optional): A checkpoint, as mmdet's and mmseg's ``ResNet`` take it (mmseg's
+            ``EncoderDecoder`` hands its own ``pretrained`` to the backbone): it becomes ``init_cfg=dict(type=
+            'Pretrained', checkpoint=pretrained, prefix='backbone.')``, the prefix of tools/export_subnet.py's and
+            mmpretrain classifiers' checkpoints. Refused together with ``init_cfg``. Default: None.
         **kwargs: mmpretrain ``ResNet`` arguments: ``stem_channels`` (64), ``base_channels`` (64; stage widths are
             ``base_channels * 2**i``), ``strides``, ``dilations`` (DeepLab: ``(1, 2, 1, 1)``, ``(1, 1, 2, 4)``),
             ``out_indices``, ``frozen_stages``, ``norm_cfg``, ``norm_eval``, ``with_cp``, ``zero_init_residual``,
@@ -71,7 +75,7 @@ class PiNASResNeSt(ResNetV1d):
     PINAS_CANDIDATES = ((1, 1, 64), (2, 1, 64), (1, 2, 42), (2, 2, 40))
 
     def __init__(self, arch=None, stage_blocks=(3, 4, 6, 3), candidates=PINAS_CANDIDATES, reduction_factor=4,
-                 max_paths=1, **kwargs):
+                 max_paths=1, pretrained=None, **kwargs):
         self.candidate_settings = {str(i): tuple(setting) for i, setting in enumerate(candidates)}
         if not 1 <= max_paths <= len(self.candidate_settings):
             raise ValueError(f'max_paths must be in 1..{len(self.candidate_settings)} (the candidates), '
@@ -86,7 +90,21 @@ class PiNASResNeSt(ResNetV1d):
         depth = 3 * sum(stage_blocks) + 2  # 50 for the paper's space
         self.arch_settings = {depth: (Bottleneck, tuple(stage_blocks))}
         kwargs.setdefault('num_stages', len(stage_blocks))
+        if pretrained is not None:
+            kwargs['init_cfg'] = self._pretrained_init_cfg(pretrained, kwargs.get('init_cfg'))
         super().__init__(depth=depth, **kwargs)
+
+    @staticmethod
+    def _pretrained_init_cfg(pretrained, init_cfg):
+        """mmdet's and mmseg's ``pretrained`` argument as the ``init_cfg`` it stands for; both at once are refused, as
+        mmdet does, since one of the two checkpoints would be ignored."""
+        if not isinstance(pretrained, str):
+            raise TypeError(f'pretrained must be a checkpoint path or None, got {type(pretrained).__name__}')
+        if init_cfg:
+            raise ValueError(f'PiNASResNeSt got both pretrained={pretrained!r} and init_cfg={init_cfg}; give one. '
+                             "In an mmseg config the model's pretrained reaches the backbone: set "
+                             "model.pretrained=None to keep the backbone's init_cfg")
+        return dict(type='Pretrained', checkpoint=pretrained, prefix='backbone.')
 
     @staticmethod
     def _check_dilation(strides, dilations):
