@@ -1,7 +1,8 @@
 # Copyright (c) pinas_mm contributors. All rights reserved.
 """Install with `make install` (builds the whole stack in .venv/, see README); `pip install -e .` alone assumes
 a supported torch and torchvision and mmcv 2.1 (with its compiled ops for mmdet / mmseg) are already installed.
-install_requires holds the supported ranges; requirements/tested.txt the exact set that `make install` pins."""
+install_requires and the `mim` extra hold the supported ranges; requirements/tested.txt pins what `make install`
+installs."""
 import re
 from pathlib import Path
 
@@ -29,8 +30,9 @@ setup(
     license='Apache License 2.0',
     packages=find_packages(exclude=('configs', 'tools', 'tests', 'benchmarks')),
     python_requires='>=3.8',
-    install_requires=[*parse_requirements('torch.txt'), *parse_requirements('mminstall.txt'),
-                      *parse_requirements('runtime.txt')],
-    extras_require={'tests': parse_requirements('tests.txt')},
+    install_requires=parse_requirements('torch.txt') + parse_requirements('runtime.txt'),
+    # OpenMMLab's convention: the toolboxes are the `mim` extra (`mim install` / `pip install .[mim]`), so that an
+    # installed mmcv-lite or a compiled mmcv is never replaced by pip's own build; `import pinas_mm` checks them.
+    extras_require={'mim': parse_requirements('mminstall.txt'), 'tests': parse_requirements('tests.txt')},
     zip_safe=False,
 )

@@ -5,12 +5,12 @@
 #
 # Order matters (see README "Installation"): torch + torchvision, build tools, mmcv 2.1.0 compiled with its ops,
 # the OpenMMLab toolboxes, then pinas_mm itself in editable mode. Every step is skipped when already satisfied, and
-# pip's wheel cache (one per torch version and op choice) turns the mmcv compile (15-30 min, once) into seconds.
+# pip's wheel cache (one per torch version and CUDA choice) turns the mmcv compile (15-30 min, once) into seconds.
 # A torch already installed in the supported range (requirements/torch.txt; a cluster's CUDA build) is kept, with a
 # torchvision of its own; otherwise requirements/build.txt's pair is installed.
 # Environment: PYTHON (interpreter for a new venv, default python3), VENV (default .venv),
 # TORCH_VERSION (install this torch, e.g. 2.1.2, and its torchvision, instead of keeping or defaulting),
-# MMCV_WITH_OPS=1|0 (default 1; 0 skips mmcv's ops: enough for supernet training, search and export, in seconds),
+# MMCV_WITH_OPS=1|0 (default 1; 0 installs mmcv-lite, without ops: enough for supernet training, search and export),
 # MMCV_WITH_CUDA=0|1 (default: 1 when torch sees a GPU; set 1 to build CUDA ops on a GPU-less login node with nvcc),
 # TORCH_CUDA_ARCH_LIST (CUDA archs to compile for, e.g. "8.0;9.0").
 set -euo pipefail
@@ -72,25 +72,31 @@ pip_install -q "torchvision==0.$((torch_minor + 15)).*" numpy $(grep -E '^(setup
     -c "$constraints"
 
 mmcv_version="$(sed -n 's/^mmcv==//p' "$REQ/tested.txt")"
-with_ops="${MMCV_WITH_OPS:-1}"
-if [ "$with_ops" = 1 ]; then mmcv_ready="import mmcv._ext"; else mmcv_ready="import mmcv"; fi
-if "$PY" -c "import mmcv, sys; $mmcv_ready; sys.exit(mmcv.__version__ != '$mmcv_version')" 2>/dev/null; then
-    step "mmcv $mmcv_version (compiled ops: $with_ops): already installed"
+toolboxes="$REQ/mminstall.txt"
+if [ "${MMCV_WITH_OPS:-1}" = 0 ]; then
+    # mmcv without ops is published as mmcv-lite; the toolboxes are then installed without asking pip for "mmcv".
+    if "$PY" -c "import mmcv, sys; sys.exit(mmcv.__version__ != '$mmcv_version')" 2>/dev/null; then
+        step "mmcv $mmcv_version: already installed (MMCV_WITH_OPS=0 keeps it)"
+    else
+        step "mmcv-lite $mmcv_version (MMCV_WITH_OPS=0: no compiled ops, enough for the supernet, search and export)"
+        pip_install -q "mmcv-lite==$mmcv_version" -c "$constraints"
+    fi
+    toolboxes="$VENV/mminstall-without-mmcv.txt"
+    grep -v '^mmcv' "$REQ/mminstall.txt" > "$toolboxes"
+elif "$PY" -c "import mmcv._ext, mmcv, sys; sys.exit(mmcv.__version__ != '$mmcv_version')" 2>/dev/null; then
+    step "mmcv $mmcv_version with compiled ops: already installed"
 else
     # An mmcv whose ops were built for another torch cannot load them, yet pip would call it satisfied and keep it.
     "$PY" -m pip uninstall -q -y mmcv mmcv-lite 2>/dev/null || true
-    with_cuda=0
-    if [ "$with_ops" = 1 ]; then
-        with_cuda="${MMCV_WITH_CUDA:-$("$PY" -c 'import torch; print(int(torch.cuda.is_available()))')}"
-    fi
+    with_cuda="${MMCV_WITH_CUDA:-$("$PY" -c 'import torch; print(int(torch.cuda.is_available()))')}"
     if [ "$with_cuda" = 1 ]; then export FORCE_CUDA=1; fi
     # pip caches the built wheel by mmcv's version only: one built for another torch (or without CUDA) would be
-    # reused and fail to load, so each torch and op choice has its own cache.
-    cache="${XDG_CACHE_HOME:-$HOME/.cache}/pip-mmcv/torch${torch_version}-ops${with_ops}-cuda${with_cuda}"
+    # reused and fail to load, so each torch and CUDA choice has its own cache.
+    cache="${XDG_CACHE_HOME:-$HOME/.cache}/pip-mmcv/torch${torch_version}-cuda${with_cuda}"
     log="$VENV/mmcv-build.log"
-    step "mmcv $mmcv_version for torch $torch_version (ops: $with_ops, CUDA ops: $with_cuda); a first build with ops compiles for 15-30 min, later ones reuse $cache; log: $log"
+    step "mmcv $mmcv_version with ops for torch $torch_version (CUDA ops: $with_cuda); a first build compiles for 15-30 min, later ones reuse $cache; log: $log"
     # ninja prints "[k/N] <compile command>" per source file: show the counter and the file as progress.
-    if ! MMCV_WITH_OPS="$with_ops" MAX_JOBS="${MAX_JOBS:-$(nproc)}" \
+    if ! MMCV_WITH_OPS=1 MAX_JOBS="${MAX_JOBS:-$(nproc)}" \
         "$PY" -m pip install --disable-pip-version-check -v --no-build-isolation --cache-dir "$cache" \
         "mmcv==$mmcv_version" -c "$constraints" 2>&1 | tee "$log" |
         awk '/^ *\[[0-9]+\/[0-9]+\]/ && match($0, /[^ \/]+\.(cpp|cu)( |$)/) {
@@ -104,7 +110,7 @@ else
 fi
 
 step "OpenMMLab toolboxes, runtime and test requirements"
-pip_install -q -r "$REQ/mminstall.txt" -r "$REQ/runtime.txt" -r "$REQ/tests.txt" -c "$REQ/tested.txt" \
+pip_install -q -r "$toolboxes" -r "$REQ/runtime.txt" -r "$REQ/tests.txt" -c "$REQ/tested.txt" \
     -c "$constraints"
 
 step "pinas_mm (editable)"

@@ -42,13 +42,26 @@ def matching_torchvision(torch_version):
 
 
 def _supported_ranges():
-    """The torch/OpenMMLab ranges of the installed pinas_mm distribution (setup.py reads them from requirements/)."""
+    """The torch/OpenMMLab ranges of the installed pinas_mm distribution: torch and torchvision from its
+    install_requires, the OpenMMLab packages from its ``mim`` extra (OpenMMLab's convention, so that mmcv may be
+    installed as ``mmcv`` or as ``mmcv-lite``); setup.py reads both from requirements/."""
     try:
         requires = metadata.requires('pinas_mm') or []
     except metadata.PackageNotFoundError:
         raise DependencyError(f'pinas_mm is imported but not installed. {FIX}') from None
     ranges = [Requirement(r) for r in requires]
-    return [r for r in ranges if r.name in CHECKED and not r.marker]
+    return [r for r in ranges if r.name in CHECKED and (not r.marker or r.marker.evaluate({'extra': 'mim'}))]
+
+
+def installed_version(name):
+    """The installed version of ``name``; mmcv without its compiled ops is published as the distribution
+    ``mmcv-lite`` (and mmcv 2.1.0 built with ``MMCV_WITH_OPS=0`` names itself so)."""
+    for distribution in (name, f'{name}-lite') if name == 'mmcv' else (name, ):
+        try:
+            return metadata.version(distribution)
+        except metadata.PackageNotFoundError:
+            continue
+    raise metadata.PackageNotFoundError(name)
 
 
 def check_dependencies():
@@ -59,13 +72,13 @@ def check_dependencies():
     found, problems = {}, []
     for req in _supported_ranges():
         try:
-            version = metadata.version(req.name)
+            version = installed_version(req.name)
         except metadata.PackageNotFoundError:
-            problems.append(f'{req.name} is not installed (need {req}).')
+            problems.append(f'{req.name} is not installed (need {req.name}{req.specifier}).')
             continue
         found[req.name] = version
         if not req.specifier.contains(release(version), prereleases=True):
-            problems.append(f'{req.name} {version} is installed, need {req}.')
+            problems.append(f'{req.name} {version} is installed, need {req.name}{req.specifier}.')
     if not problems:
         problems += _check_pairs(found)
     if not problems:

@@ -8,6 +8,7 @@ from mmrazor.models.mutables import OneShotMutableOP
 from pinas_mm.registry import MODELS
 from pinas_mm.structures import SubnetError, format_subnet, parse_subnet, state_dict_mismatch
 from ..mutables import MixPathBottlenecks
+from ..utils.feature_map_checks import install_feature_map_checks
 
 
 class GroupWidthBottleneck(Bottleneck):
@@ -93,6 +94,7 @@ class PiNASResNeSt(ResNetV1d):
         if pretrained is not None:
             kwargs['init_cfg'] = self._pretrained_init_cfg(pretrained, kwargs.get('init_cfg'))
         super().__init__(depth=depth, **kwargs)
+        install_feature_map_checks()  # a neck or head given too few of these maps will name out_indices
 
     @staticmethod
     def _pretrained_init_cfg(pretrained, init_cfg):

@@ -5,10 +5,13 @@ A backbone replaced in a config with ``_delete_=True`` gets its own defaults; mm
 :class:`~pinas_mm.models.backbones.PiNASResNeSt`) return only the last stage, ``out_indices=(3,)``, the classification
 default, where mmdet's FPN and mmseg's decode heads take four. Upstream that ends in ``assert len(inputs) ==
 len(self.in_channels)`` deep in FPN, or an IndexError in mmseg's ``_transform_inputs``. Only the neck or head knows
-how many maps it needs, so the check wraps their methods, once, at ``import pinas_mm``; site-packages stay untouched.
+how many maps it needs, so the check wraps their methods. :class:`~pinas_mm.models.backbones.PiNASResNeSt` installs it
+when built, for the toolboxes already imported then (the registry has imported mmdet's / mmseg's models before it
+builds the detector or segmentor around the backbone): ``import pinas_mm`` itself never imports mmdet or mmseg,
+whose models need mmcv's compiled ops. Site-packages stay untouched.
 """
 import functools
-import importlib
+import sys
 
 __all__ = ['check_head_inputs', 'check_neck_inputs', 'install_feature_map_checks']
 
@@ -59,9 +62,11 @@ def _checked(method, check):
 
 
 def install_feature_map_checks():
-    """Wrap each method of :data:`CHECKED_METHODS` with its check; idempotent."""
+    """Wrap each method of :data:`CHECKED_METHODS` whose module is imported with its check; idempotent."""
     for module, cls_name, method_name, check in CHECKED_METHODS:
-        cls = getattr(importlib.import_module(module), cls_name)
+        if module not in sys.modules:
+            continue
+        cls = getattr(sys.modules[module], cls_name)
         method = cls.__dict__[method_name]
         if not getattr(method, 'checks_feature_maps', False):
             setattr(cls, method_name, _checked(method, check))
