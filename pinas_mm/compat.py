@@ -101,8 +101,9 @@ def alias_mmcls_to_mmpretrain():
 
 @fix('mmrazor 1.0.0, every numpy')
 def plain_str_choices():
-    """numpy 2: ``OneShotMutableOP.sample_choice`` returns ``numpy.str_``, whose repr (``np.str_('c1')``) breaks
-    mmrazor's ``Candidates`` (``str(dict)`` then ``eval``) and leaks into exported subnet YAML files."""
+    """``OneShotMutableOP.sample_choice`` returns ``numpy.str_``, which leaks into exported subnet YAML files as a
+    pickled numpy object (every numpy) and, on numpy 2, whose repr (``np.str_('c1')``) breaks mmrazor's
+    ``Candidates`` (``str(dict)`` then ``eval``)."""
     from mmrazor.models.mutables import OneShotMutableOP
     sample_choice = OneShotMutableOP.sample_choice
     if getattr(sample_choice, '__wrapped__', None) is not None:

@@ -91,8 +91,12 @@ else
     with_cuda="${MMCV_WITH_CUDA:-$("$PY" -c 'import torch; print(int(torch.cuda.is_available()))')}"
     if [ "$with_cuda" = 1 ]; then export FORCE_CUDA=1; fi
     # pip caches the built wheel by mmcv's version only: one built for another torch (or without CUDA) would be
-    # reused and fail to load, so each torch and CUDA choice has its own cache.
+    # reused and fail to load, so each torch and CUDA choice has its own cache; the default pair without CUDA keeps
+    # pip's own cache, where earlier set-ups left that same wheel.
     cache="${XDG_CACHE_HOME:-$HOME/.cache}/pip-mmcv/torch${torch_version}-cuda${with_cuda}"
+    if [ "$torch_version" = "$(sed -n 's/^torch==\([^,]*\).*/\1/p' "$REQ/build.txt")" ] && [ "$with_cuda" = 0 ]; then
+        cache="$("$PY" -m pip cache dir)"
+    fi
     log="$VENV/mmcv-build.log"
     step "mmcv $mmcv_version with ops for torch $torch_version (CUDA ops: $with_cuda); a first build compiles for 15-30 min, later ones reuse $cache; log: $log"
     # ninja prints "[k/N] <compile command>" per source file: show the counter and the file as progress.
