@@ -2,6 +2,7 @@
 """A wrong or missing package must end in one message that lists each problem and says what to run."""
 import importlib
 import importlib.metadata as metadata
+from pathlib import Path
 
 import pytest
 
@@ -115,3 +116,22 @@ def test_torchvision_that_cannot_load_is_reported(monkeypatch):
     fail_import(monkeypatch, 'torchvision', RuntimeError('operator torchvision::nms does not exist'))
     with pytest.raises(DependencyError, match='torchvision cannot load .*not the CPU-only "\\+cpu" wheel'):
         check_dependencies()
+
+
+def requirement_lines(name):
+    from packaging.requirements import Requirement
+    text = (Path(__file__).parents[1] / 'requirements' / name).read_text()
+    return {r.name: r for r in (Requirement(line.split('#')[0]) for line in text.splitlines()
+                                if line.split('#')[0].strip())}
+
+
+def test_what_make_install_pins_is_inside_the_supported_ranges():
+    supported = {**requirement_lines('torch.txt'), **requirement_lines('mminstall.txt')}
+    default_torch = requirement_lines('build.txt')
+    tested = requirement_lines('tested.txt')
+    pins = [*tested.items(), *((name, default_torch[name]) for name in ('torch', 'torchvision'))]
+    for name, pin in pins:
+        version = next(spec.version for spec in pin.specifier if spec.operator == '==')
+        assert supported[name].specifier.contains(version), (name, version)
+    torch_version = next(spec.version for spec in default_torch['torch'].specifier if spec.operator == '==')
+    assert default_torch['torchvision'].specifier.contains(f'{check_env.matching_torchvision(torch_version)}.0')
