@@ -44,15 +44,16 @@ TRANSFER = dict(mask_rcnn='configs/transfer/mask-rcnn_pinas_fpn_digit-canvases.p
                 deeplab='configs/transfer/deeplabv3_pinas-d8_digit-canvases.py')
 STAGES = ('supernets', 'searches', 'export', 'transfer', 'predictions')
 NUM_DRAWN = 4  # val canvases drawn per task
-QUICK = dict(  # a few steps of every stage
-    supernet=['train_cfg.max_epochs=1', 'train_dataloader.dataset.indices=128'],
+QUICK = dict(  # a few steps of every stage, on a few images
+    supernet=['train_cfg.max_epochs=1', 'train_dataloader.dataset.indices=128', 'custom_hooks.2.num_images=32',
+              'custom_hooks.2.num_bank_images=64', 'custom_hooks.2.path_pairs=1'],  # the learning monitor's
     spos_supernet=['train_cfg.max_epochs=1', 'train_dataloader.dataset.indices=128',
                    'val_dataloader.dataset.indices=64'],
     search=['train_cfg.max_epochs=1', 'train_cfg.num_candidates=3', 'train_cfg.top_k=1', 'train_cfg.num_mutation=1',
-            'train_cfg.num_crossover=1', 'train_cfg.calibrate_sample_num=64', 'train_cfg.num_score_images=64'],
-    mask_rcnn=['train_cfg.max_epochs=1', 'train_dataloader.dataset.indices=8', 'val_dataloader.dataset.indices=4',
+            'train_cfg.num_crossover=1', 'train_cfg.calibrate_sample_num=32', 'train_cfg.num_score_images=32'],
+    mask_rcnn=['train_cfg.max_epochs=1', 'train_dataloader.dataset.indices=4', 'val_dataloader.dataset.indices=4',
                'test_dataloader.dataset.indices=4'],
-    deeplab=['train_cfg.max_iters=2', 'train_cfg.val_interval=2', 'val_dataloader.dataset.indices=4',
+    deeplab=['train_cfg.max_iters=1', 'train_cfg.val_interval=1', 'val_dataloader.dataset.indices=4',
              'test_dataloader.dataset.indices=4'],
 )
 
@@ -248,8 +249,8 @@ class Demo:
                            '- `supernet_loss.png`: training loss of both supernets;',
                            '- `pinas_search/search.png`, `spos_search/search.png`: score vs MACs of every candidate '
                            'by generation with the Pareto front, and the best score per generation;',
-                           *[f'- `predictions/{task}/vis_data/vis_image/*.png`: {NUM_DRAWN} val canvases, ground truth and '
-                             f'{TASK_TITLES[task]} with the Pi-NAS backbone;' for task in TRANSFER], ''])
+                           *[f'- `predictions/{task}/vis_data/vis_image/*.png`: {NUM_DRAWN} val canvases, ground truth '
+                             f'and {TASK_TITLES[task]} with the Pi-NAS backbone;' for task in TRANSFER], ''])
         with open(self.path('summary.md'), 'w') as f:
             f.write(table)
         self.plot_supernet_loss()
