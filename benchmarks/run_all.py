@@ -9,11 +9,14 @@ ratio its target is set on, the cross-checks and whether the target is met, then
 and load, and the command that made it. A benchmark that fails is reported (name, exit code) and the others still
 run; the exit status is then 1.
 
-``--quick`` runs each with its smallest arguments (a few steps, one subnet: about 4 minutes in all), to check that
-the command works, not for figures; its results go to a temporary folder unless ``--results-dir`` says where, never
-into ``benchmarks/results/``. The ranking benchmark (``ranking/``) trains models for an hour: run it on its own.
+``--device``, ``--amp`` (for the benchmarks that train) and ``--peak-tflops`` are passed on; GPU figures go to
+``results/cuda/``. ``--quick`` runs each with its smallest arguments (a few steps, one subnet, one batch of search
+images), to check that the command works, not for figures; its results go to a temporary folder unless
+``--results-dir`` says where, never into ``benchmarks/results/``. The ranking benchmark (``ranking/``) trains
+models for an hour: run it on its own.
 
-Run: ``python benchmarks/run_all.py [--threads 2] [--only NAME ...] [--quick] [--results-dir DIR]``.
+Run: ``python benchmarks/run_all.py [--threads 2] [--only NAME ...] [--quick] [--device {cpu,cuda}] [--amp
+[{fp16,bf16}]] [--peak-tflops T] [--results-dir DIR]``.
 """
 import argparse
 import json
@@ -24,7 +27,8 @@ import subprocess
 import sys
 import tempfile
 
-from supernet_overhead import RESULTS, machine_line  # benchmarks/ is on sys.path
+import device_figures as dev  # benchmarks/ is on sys.path
+from supernet_overhead import RESULTS, machine_line
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
@@ -48,18 +52,22 @@ def search_candidate_cost(setting):
 
 BENCHMARKS = {  # the headline ratio, its target, the figures, and the script's smallest arguments (for --quick)
     'supernet_overhead': dict(ratio='supernet / fixed subnet, step time', target=1.05, figures=supernet_overhead,
-                              quick=['--steps', '2']),
+                              quick=['--steps', '2'], amp=True),
     'pinas_step': dict(ratio='PiNAS / symmetric MoCo-v2, step time', target=1.05, figures=pinas_step,
-                       quick=['--steps', '2']),  # its spread of MoCo's times needs two
+                       quick=['--steps', '2', '--data-steps', '1'], amp=True),  # its spread of MoCo's times needs two
     'search_candidate_cost': dict(ratio='search candidate / plain forwards, time', target=1.2,
-                                  figures=search_candidate_cost, quick=['--reps', '1', '--subnets', '1']),
+                                  figures=search_candidate_cost, amp=False,
+                                  quick=['--reps', '1', '--subnets', '1', '--max-batches', '1', '--warmup', '0']),
 }
+DEVICE_COLUMNS = ('benchmark', 'setting', 'model', 'images/s', 'achieved TFLOP/s', 'share of peak', 'peak device MB',
+                  'kernels % of wall', 'host in torch ops %')
 COLUMNS = ('benchmark', 'setting', 'headline ratio', 'value', 'cross-checks', 'target', 'met')
 
 
 def summarise(results_dir, failed):
     """summary.md of the results files in ``results_dir`` (``failed``: {name: exit code} of this run), printed."""
     lines = ['# Performance benchmarks', '', '| ' + ' | '.join(COLUMNS) + ' |', '|' + '---|' * len(COLUMNS)]
+    device_lines = ['', '| ' + ' | '.join(DEVICE_COLUMNS) + ' |', '|' + '---|' * len(DEVICE_COLUMNS)]
     files = []
     for name, benchmark in BENCHMARKS.items():
         path = osp.join(results_dir, f'{name}.json')
@@ -75,8 +83,21 @@ def summarise(results_dir, failed):
             lines.append(f"| {name} | {setting} | {benchmark['ratio']} | {ratio:.3f} | "
                          f"{', '.join(f'{label} {value:.3f}' for label, value in checks.items())} | "
                          f"<= {benchmark['target']} | {'yes' if ratio <= benchmark['target'] else 'no'} |")
+            for model, f in values.get('device_figures', {}).items():  # results files before issue 20 have none
+                b = f['breakdown'] or {}
+                device_lines.append(
+                    f"| {name} | {setting} | {model} | {f['images_per_s']:.1f} | {f['achieved_tflops']:.3f} | "
+                    f"{'unknown' if f['share_of_peak'] is None else format(f['share_of_peak'], '.2%')} | "
+                    f"{dev.cell(f['peak_device_mb'], '.0f')} | "
+                    f"{dev.cell(b.get('kernel_share'), '.0f', 100)} | {dev.cell(b.get('host_op_share'), '.0f', 100)} |")
+        device = results.get('device', dict(device='cpu', amp=None))
         command = f"made by `{results['command']}`" if 'command' in results else 'command not recorded'
-        files.append(f"- `{name}.md`, {results['date']}, {command}: {machine_line(results)}")
+        files.append(f"- `{name}.md`, {results['date']}, {command}: {machine_line(results)} Device: "
+                     f"{device['device']}, amp {device['amp'] or 'off'}.")
+    if len(device_lines) > 3:
+        lines += device_lines + ['', 'Device figures: images/s, the share of the peak arithmetic rate (unknown: no '
+                                 'peak for the device, give --peak-tflops) and where the time goes; n/a: GPU only. '
+                                 'What an image is and the FLOPs assumed: in each results file.']
     summary = '\n'.join(lines + ['', 'Value: the ratio of the median times (the search: the median of the per-pair '
                                  'ratios). Cross-checks and the method: in each results file.', ''] + files) + '\n'
     os.makedirs(results_dir, exist_ok=True)
@@ -91,17 +112,23 @@ def main():
     parser.add_argument('--only', nargs='+', choices=list(BENCHMARKS), default=list(BENCHMARKS), metavar='NAME',
                         help=f"the benchmarks to run (default: all: {' '.join(BENCHMARKS)})")
     parser.add_argument('--quick', action='store_true', help='smallest arguments: checks the command, not figures')
-    parser.add_argument('--results-dir', help=f'default: {RESULTS}, or a temporary folder with --quick')
+    dev.add_arguments(parser)
+    parser.add_argument('--results-dir', help=f'default: {RESULTS} (on cuda its subfolder cuda), or a temporary '
+                        'folder with --quick')
     args = parser.parse_args()
+    dev.check_device(parser, args.device)
+    stored_dir = dev.default_results_dir(RESULTS, args.device)
     results_dir = osp.abspath(args.results_dir or (tempfile.mkdtemp(prefix='pinas_mm_benchmarks_') if args.quick
-                                                   else RESULTS))
-    stored = osp.realpath(results_dir) == osp.realpath(RESULTS)
+                                                   else stored_dir))
+    stored = osp.realpath(results_dir) == osp.realpath(stored_dir)
     if args.quick and stored:
-        parser.error(f'--quick would replace the stored figures in {RESULTS}: choose another --results-dir')
+        parser.error(f'--quick would replace the stored figures in {stored_dir}: choose another --results-dir')
     failed = {}
     for name in args.only:
         quick = BENCHMARKS[name]['quick'] if args.quick else []
-        command = [f'benchmarks/{name}.py', '--threads', str(args.threads), *quick,
+        device = ['--device', args.device, *(['--peak-tflops', str(args.peak_tflops)] if args.peak_tflops else []),
+                  *(['--amp', args.amp] if args.amp and BENCHMARKS[name]['amp'] else [])]
+        command = [f'benchmarks/{name}.py', '--threads', str(args.threads), *quick, *device,
                    *([] if stored else ['--results-dir', results_dir])]
         print(f'$ python {shlex.join(command)}', flush=True)
         returncode = subprocess.run([sys.executable, *command], cwd=REPO).returncode

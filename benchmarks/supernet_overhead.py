@@ -15,8 +15,14 @@ For each setting (a scaled-down space and the paper's full-size space), in one r
   set is larger by design; the step's own increase (peak - after build: activations, gradients, workspace) is what
   the indirection could change. torch's CPU allocations are not seen by ``tracemalloc``, hence RSS.
 
-Run: ``python benchmarks/supernet_overhead.py [--threads 2] [--steps N] [--results-dir DIR]`` (about 3 minutes on 2
-CPU cores); prints a table and writes ``benchmarks/results/supernet_overhead.{json,md}`` (or in DIR).
+Device figures (``device_figures.py``): images/s, FLOPs (3 x the subnet's forward) and their share of the device's
+peak, peak device memory on cuda (``max_memory_allocated`` in the same subprocesses), and where two profiled steps of
+each model spend their time. ``--device cuda`` synchronises around every timed step; ``--amp`` autocasts the forward.
+
+Run: ``python benchmarks/supernet_overhead.py [--threads 2] [--steps N] [--device {cpu,cuda}] [--amp [{fp16,bf16}]]
+[--batch N] [--peak-tflops T] [--results-dir DIR]`` (about 3 minutes on 2 CPU cores; on cuda the full-size batch is
+32); prints a table and writes ``benchmarks/results/supernet_overhead.{json,md}`` (on cuda in ``results/cuda/``, or in
+DIR).
 """
 import argparse
 import datetime
@@ -29,10 +35,11 @@ import shlex
 import statistics
 import subprocess
 import sys
-import time
 
 import torch
+from torch.utils.flop_counter import FlopCounterMode
 
+import device_figures as dev  # benchmarks/ is on sys.path
 import pinas_mm  # noqa: F401  (checks the installed stack, applies compat fixes, registers modules)
 from pinas_mm.models.backbones.pinas_resnest import PiNASResNeSt
 from pinas_mm.structures import parse_subnet, subnet_state_dict
@@ -40,51 +47,64 @@ from pinas_mm.structures import parse_subnet, subnet_state_dict
 SETTINGS = {
     'scaled-down': dict(space=dict(stage_blocks=(1, 2, 1, 1), stem_channels=16, base_channels=16), subnet='31203',
                         batch=8, size=64, steps=100),
-    'full-size': dict(space=dict(), subnet='3333113330011021', batch=2, size=224, steps=20),  # Pi-NAS-trans
+    'full-size': dict(space=dict(), subnet='3333113330011021', batch=2, cuda_batch=32, size=224,  # Pi-NAS-trans
+                      steps=20),
 }
 RESULTS = osp.join(osp.dirname(osp.abspath(__file__)), 'results')  # the stored figures (--results-dir: elsewhere)
 
 
-def build(setting, kind):
+def build(setting, kind, device='cpu'):
     """The supernet with the subnet's path active, or the fixed subnet."""
     if kind == 'fixed':
-        return PiNASResNeSt(arch=setting['subnet'], **setting['space'])
+        return PiNASResNeSt(arch=setting['subnet'], **setting['space']).to(device)
     supernet = PiNASResNeSt(**setting['space'])
     path = parse_subnet(setting['subnet'], supernet.layer_names, list(supernet.candidate_settings))
     for name, choice in zip(supernet.layer_names, path):
         supernet.get_submodule(name).current_choice = choice
-    return supernet
+    return supernet.to(device)
 
 
-def step(model, inputs):
-    """What is timed: forward, loss, backward (the gradients are cleared beforehand, untimed)."""
-    model(inputs)[-1].mean().backward()
+def step(model, inputs, device='cpu', amp=None):
+    """What is timed: forward (autocast to ``amp``), loss, backward (the gradients are cleared beforehand, untimed)."""
+    with dev.autocast(device, amp):
+        loss = model(inputs)[-1].float().mean()
+    loss.backward()
 
 
-def time_pair(setting, steps, warmup=3):
+def forward_macs(model, size, device):
+    """MACs of one image's forward, from torch's FLOP counter."""
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        model(torch.zeros(1, 3, size, size, device=device))
+    return counter.get_total_flops() / 2
+
+
+def time_pair(setting, steps, warmup=3, device='cpu', amp=None):
     torch.manual_seed(0)
-    supernet = build(setting, 'supernet')
-    fixed = build(setting, 'fixed')
+    supernet = build(setting, 'supernet', device)
+    fixed = build(setting, 'fixed', device)
     fixed.load_state_dict(subnet_state_dict(supernet.state_dict(), supernet.layer_names, fixed.subnet))
-    inputs = torch.randn(setting['batch'], 3, setting['size'], setting['size'])
+    inputs = torch.randn(setting['batch'], 3, setting['size'], setting['size'], device=device)
     supernet.eval()
     fixed.eval()
     with torch.no_grad():  # same weights, same path: same function
         max_diff = (supernet(inputs)[-1] - fixed(inputs)[-1]).abs().max().item()
+    macs = forward_macs(fixed, setting['size'], device)
     supernet.train()
     fixed.train()
     times = {'supernet': [], 'fixed': []}
     for i in range(warmup + steps):
         for kind, model in (('supernet', supernet), ('fixed', fixed))[::1 if i % 2 == 0 else -1]:  # ABBA...
             model.zero_grad(set_to_none=True)
-            start = time.perf_counter()
-            step(model, inputs)
+            elapsed, _ = dev.timed(lambda: step(model, inputs, device, amp), device)
             if i >= warmup:
-                times[kind].append(time.perf_counter() - start)
+                times[kind].append(elapsed)
+    breakdown = {kind: dev.profile_step(lambda: step(model, inputs, device, amp), device)
+                 for kind, model in (('supernet', supernet), ('fixed', fixed))}
     medians = {kind: statistics.median(t) for kind, t in times.items()}
     pair_ratios = [s / f for s, f in zip(times['supernet'], times['fixed'])]
     return dict(
-        steps=steps, warmup=warmup, max_abs_output_diff=max_diff,
+        steps=steps, warmup=warmup, max_abs_output_diff=max_diff, forward_gmacs_per_image=macs / 1e9,
+        breakdown=breakdown,
         params_m={'supernet': sum(p.numel() for p in supernet.parameters()) / 1e6,
                   'fixed': sum(p.numel() for p in fixed.parameters()) / 1e6},
         median_ms={kind: m * 1e3 for kind, m in medians.items()},
@@ -99,27 +119,32 @@ def kib(field):
         return next(int(line.split()[1]) for line in f if line.startswith(field + ':'))
 
 
-def measure_memory(setting_name, kind, threads):
-    """In this (fresh) process: RSS after building ``kind``, then the RSS peak over two training steps."""
+def measure_memory(setting_name, kind, threads, device='cpu', amp=None):
+    """In this (fresh) process: RSS (and on cuda allocated device memory) after building ``kind``, then their peaks
+    over two training steps."""
     torch.set_num_threads(threads)
     setting = SETTINGS[setting_name]
-    model = build(setting, kind)
+    model = build(setting, kind, device)
     model.train()  # not chained: mmpretrain's ResNet.train returns None
-    inputs = torch.randn(setting['batch'], 3, setting['size'], setting['size'])
+    inputs = torch.randn(setting['batch'], 3, setting['size'], setting['size'], device=device)
     gc.collect()
-    after_build = kib('VmRSS')
+    after_build, device_after_build = kib('VmRSS'), dev.allocated_mb(device)
     with open('/proc/self/clear_refs', 'w') as f:
         f.write('5')  # reset VmHWM to the current RSS (Linux >= 4.0)
+    dev.reset_peak_memory(device)
     for _ in range(2):
         model.zero_grad(set_to_none=True)
-        step(model, inputs)
-    peak = kib('VmHWM')
+        step(model, inputs, device, amp)
+    dev.synchronize(device)
+    peak, device_peak = kib('VmHWM'), dev.peak_memory_mb(device)
     return dict(rss_after_build_mb=after_build / 1024, peak_rss_mb=peak / 1024,
-                step_increase_mb=(peak - after_build) / 1024)
+                step_increase_mb=(peak - after_build) / 1024, device_after_build_mb=device_after_build,
+                peak_device_mb=device_peak)
 
 
-def memory_in_subprocess(setting_name, kind, threads):
-    out = subprocess.run([sys.executable, __file__, '--memory-child', setting_name, kind, '--threads', str(threads)],
+def memory_in_subprocess(setting_name, kind, threads, device='cpu', amp=None):
+    out = subprocess.run([sys.executable, __file__, '--memory-child', setting_name, kind, '--threads', str(threads),
+                          '--device', device, *(['--amp', amp] if amp else [])],
                          capture_output=True, text=True, check=True).stdout
     return json.loads(out.strip().splitlines()[-1])
 
@@ -168,6 +193,11 @@ def markdown(results):
                  pair({k: v['step_increase_mb'] for k, v in m.items()}, '.0f'),
                  pair({k: v['peak_rss_mb'] for k, v in m.items()}, '.0f')]
         lines.append('| ' + ' | '.join(cells) + ' |')
+    lines += dev.device_table(results, [(name, kind, f) for name, r in results['settings'].items()
+                                        for kind, f in r['device_figures'].items()])
+    lines += ['', 'GFLOPs / image: 2 FLOPs a MAC x the forward MACs of the subnet x 3 (forward and backward, '
+              'assumed 3x the forward). Breakdown: two profiled steps each (torch.profiler, which slows each operator '
+              'a little); n/a: GPU only. Peak device MB: max_memory_allocated over two steps in a fresh process.']
     return '\n'.join(lines + ['', results['method']]) + '\n'
 
 
@@ -176,24 +206,41 @@ def main():
     parser.add_argument('--threads', type=int, default=2, help='torch.set_num_threads (default 2)')
     parser.add_argument('--steps', type=int, help='timed steps per model (default: 100 scaled-down, 20 full-size)')
     parser.add_argument('--settings', nargs='+', choices=list(SETTINGS), default=list(SETTINGS))
-    parser.add_argument('--results-dir', default=RESULTS, help='where to write the results (default: %(default)s)')
+    parser.add_argument('--batch', type=int, help='images a step, every setting (default: 8 scaled-down, full-size 2 '
+                        'on cpu and 32 on cuda)')
+    dev.add_arguments(parser)
+    parser.add_argument('--results-dir', help=f'where to write the results (default: {RESULTS}, on cuda its '
+                        'subfolder cuda)')
     parser.add_argument('--memory-child', nargs=2, metavar=('SETTING', 'KIND'), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    dev.check_device(parser, args.device)
+    for setting in SETTINGS.values():
+        setting['batch'] = args.batch or (setting.get('cuda_batch', setting['batch']) if args.device == 'cuda'
+                                          else setting['batch'])
     if args.memory_child:
-        print(json.dumps(measure_memory(*args.memory_child, args.threads)))
+        print(json.dumps(measure_memory(*args.memory_child, args.threads, args.device, args.amp)))
         return
     torch.set_num_threads(args.threads)
-    results = dict(date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
-                   machine=machine_info(args.threads), method='\n\n'.join(__doc__.split('\n\n')[1:3]), settings={})
+    machine = machine_info(args.threads)
+    results = dict(date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'), machine=machine,
+                   device=dev.device_record(args.device, args.amp, dev.device_name(args.device, machine['cpu']),
+                                            args.peak_tflops),
+                   method='\n\n'.join(__doc__.split('\n\n')[1:4]), settings={})
     for name in args.settings:
         setting = SETTINGS[name]
         print(f'{name}: timing ...', flush=True)
-        timing = time_pair(setting, args.steps or setting['steps'])
+        timing = time_pair(setting, args.steps or setting['steps'], device=args.device, amp=args.amp)
         print(f'{name}: memory (one subprocess per model) ...', flush=True)
-        memory = {kind: memory_in_subprocess(name, kind, args.threads) for kind in ('supernet', 'fixed')}
+        memory = {kind: memory_in_subprocess(name, kind, args.threads, args.device, args.amp)
+                  for kind in ('supernet', 'fixed')}
+        flops = 2 * timing['forward_gmacs_per_image'] * 1e9 * dev.TRAIN_FLOPS_PER_FORWARD
+        figures = {kind: dev.figures(setting['batch'], timing['median_ms'][kind] / 1e3, flops, results['device'],
+                                     memory[kind]['peak_device_mb'], timing['breakdown'][kind])
+                   for kind in ('supernet', 'fixed')}
         results['settings'][name] = dict(subnet=setting['subnet'], batch=setting['batch'], size=setting['size'],
-                                         space=setting['space'], time=timing, memory=memory)
-    save_results('supernet_overhead', results, markdown, args.results_dir)
+                                         space=setting['space'], time=timing, memory=memory, device_figures=figures)
+    save_results('supernet_overhead', results, markdown, args.results_dir or dev.default_results_dir(RESULTS,
+                                                                                                     args.device))
 
 
 def save_results(name, results, make_table, results_dir=RESULTS):
