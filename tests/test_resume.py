@@ -9,12 +9,17 @@ import time
 
 import torch
 
+# the learning monitor (before training and after every epoch) on 32 held-out and 64 bank digits through one pair of
+# paths: it still draws augmentations and paths between steps, which a resumed run must not notice
+SMALL_MONITOR = ['custom_hooks.2.num_images=32', 'custom_hooks.2.num_bank_images=64', 'custom_hooks.2.path_pairs=1']
+
 
 def train_command(work_dir, mnist5k, *extra):
     return [sys.executable, 'tools/train.py', 'configs/pinas/supernet_mnist5k.py', '--work-dir', str(work_dir), *extra,
             '--cfg-options', 'train_cfg.max_epochs=3', f'train_dataloader.dataset.data_root={mnist5k}',
             'train_dataloader.batch_size=32', 'train_dataloader.dataset.indices=128',
-            'train_dataloader.num_workers=1', 'train_dataloader.persistent_workers=False', 'model.queue_len=256']
+            'train_dataloader.num_workers=1', 'train_dataloader.persistent_workers=False', 'model.queue_len=256',
+            *SMALL_MONITOR]
 
 
 def test_resume_after_kill_matches_an_uninterrupted_run(repo_root, mnist5k, tmp_path):
