@@ -24,8 +24,10 @@ def _explain(filename, error):
     unpickler_error = re.search(r'WeightsUnpickler error: (.+?)(\n\n|$)', text, flags=re.S)
     if unpickler_error:
         text = unpickler_error.group(1)
-    reason = text.strip().split('\n')[0].split('. ')[0].strip().rstrip('.')
-    reason = reason or f'{type(error).__name__}, the file ends before its contents do'
+    if isinstance(error, EOFError):  # torch < 2.6 says "Ran out of input", later ones nothing
+        reason = 'EOFError, the file ends before its contents do'
+    else:
+        reason = text.strip().split('\n')[0].split('. ')[0].strip().rstrip('.')
     return f'{filename} is not a checkpoint, or no longer one (damaged or cut short); torch.load stopped at: {reason}.'
 
 
