@@ -1,4 +1,5 @@
 # Copyright (c) pinas_mm contributors. All rights reserved.
+import importlib.metadata
 import os.path as osp
 import socket
 
@@ -21,6 +22,28 @@ def mnist5k(tmp_path_factory):
     out_dir = str(tmp_path_factory.mktemp('data') / 'mnist5k')
     prepare_mnist5k_classification(out_dir)
     return out_dir
+
+
+@pytest.fixture
+def fake_versions(monkeypatch):
+    """``fake_versions(torch='2.1.2', mmcls=None)``: from then on in the test, ``importlib.metadata.version`` reports
+    these versions (None: not installed); a later call replaces the earlier one."""
+    real_version = importlib.metadata.version
+    faked = {}
+
+    def version(name):
+        if name not in faked:
+            return real_version(name)
+        if faked[name] is None:
+            raise importlib.metadata.PackageNotFoundError(name)
+        return faked[name]
+
+    def fake(**versions):
+        faked.clear()
+        faked.update(versions)
+
+    monkeypatch.setattr(importlib.metadata, 'version', version)
+    return fake
 
 
 @pytest.fixture

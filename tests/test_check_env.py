@@ -1,7 +1,6 @@
 # Copyright (c) pinas_mm contributors. All rights reserved.
 """A wrong or missing package must end in one message that lists each problem and says what to run."""
 import importlib
-import importlib.metadata as metadata
 from pathlib import Path
 
 import pytest
@@ -18,28 +17,14 @@ def test_installed_stack_is_in_the_supported_ranges():
 
 @pytest.mark.parametrize('torch_version, torchvision', [('2.1.2', '0.16.2'), ('2.4.1+cu121', '0.19.1+cu121'),
                                                         ('2.11.0+cu130', '0.26.0'), ('2.13.0', '0.28.0')])
-def test_every_torch_of_the_range_is_accepted_with_its_torchvision(monkeypatch, torch_version, torchvision):
-    fake_versions(monkeypatch, torch=torch_version, torchvision=torchvision, numpy='1.26.4')
+def test_every_torch_of_the_range_is_accepted_with_its_torchvision(fake_versions, torch_version, torchvision):
+    fake_versions(torch=torch_version, torchvision=torchvision, numpy='1.26.4')
     assert check_dependencies()['torch'] == torch_version
 
 
-def fake_versions(monkeypatch, **versions):
-    """Pretend the given packages have these versions (None: not installed)."""
-    real_version = metadata.version
-
-    def version(name):
-        if name not in versions:
-            return real_version(name)
-        if versions[name] is None:
-            raise metadata.PackageNotFoundError(name)
-        return versions[name]
-
-    monkeypatch.setattr(check_env.metadata, 'version', version)
-
-
 @pytest.mark.parametrize('torch_version', ['2.0.1', '2.14.1'])
-def test_torch_out_of_range_says_what_to_run(monkeypatch, torch_version):
-    fake_versions(monkeypatch, torch=torch_version)
+def test_torch_out_of_range_says_what_to_run(fake_versions, torch_version):
+    fake_versions(torch=torch_version)
     with pytest.raises(DependencyError) as error:
         check_dependencies()
     message = str(error.value)
@@ -47,23 +32,23 @@ def test_torch_out_of_range_says_what_to_run(monkeypatch, torch_version):
     assert 'make install' in message
 
 
-def test_torchvision_of_another_torch_is_named_with_the_one_it_needs(monkeypatch):
-    fake_versions(monkeypatch, torch='2.4.1', torchvision='0.28.0', numpy='1.26.4')
+def test_torchvision_of_another_torch_is_named_with_the_one_it_needs(fake_versions):
+    fake_versions(torch='2.4.1', torchvision='0.28.0', numpy='1.26.4')
     with pytest.raises(DependencyError, match=r'torchvision 0\.28\.0 is installed for torch 2\.4\.1, which needs '
                                               r'torchvision 0\.19\.x'):
         check_dependencies()
 
 
-def test_numpy_2_with_a_torch_built_for_numpy_1_is_refused(monkeypatch):
-    fake_versions(monkeypatch, torch='2.2.2', torchvision='0.17.2', numpy='2.1.0')
+def test_numpy_2_with_a_torch_built_for_numpy_1_is_refused(fake_versions):
+    fake_versions(torch='2.2.2', torchvision='0.17.2', numpy='2.1.0')
     with pytest.raises(DependencyError, match=r'numpy 2\.1\.0 is installed, but torch 2\.2\.2 was built for numpy 1'):
         check_dependencies()
-    fake_versions(monkeypatch, torch='2.3.0', torchvision='0.18.0', numpy='2.1.0')
+    fake_versions(torch='2.3.0', torchvision='0.18.0', numpy='2.1.0')
     check_dependencies()
 
 
-def test_every_missing_or_wrong_toolbox_is_listed_at_once(monkeypatch):
-    fake_versions(monkeypatch, mmdet=None, mmrazor='1.1.0')
+def test_every_missing_or_wrong_toolbox_is_listed_at_once(fake_versions):
+    fake_versions(mmdet=None, mmrazor='1.1.0')
     with pytest.raises(DependencyError) as error:
         check_dependencies()
     message = str(error.value)

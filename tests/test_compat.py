@@ -1,6 +1,5 @@
 # Copyright (c) pinas_mm contributors. All rights reserved.
 """Each fix in pinas_mm/compat.py, checked by the behaviour it restores, and applied only where it is needed."""
-import importlib.metadata as metadata
 import pickle
 import re
 import sys
@@ -12,21 +11,6 @@ import torch.nn as nn
 import yaml
 
 
-def fake_versions(monkeypatch, **versions):
-    """Pretend the given distributions have these versions (None: not installed)."""
-    from pinas_mm import compat
-    real_version = metadata.version
-
-    def version(name):
-        if name not in versions:
-            return real_version(name)
-        if versions[name] is None:
-            raise metadata.PackageNotFoundError(name)
-        return versions[name]
-
-    monkeypatch.setattr(compat.metadata, 'version', version)
-
-
 @pytest.mark.parametrize('versions, needed, not_needed', [
     (dict(torch='2.13.0+cu130', numpy='2.4.6', mmcls=None),
      ['load_mmengine_checkpoints_weights_only', 'hue_shifts_wrap_around', 'alias_mmcls_to_mmpretrain'], []),
@@ -35,9 +19,9 @@ def fake_versions(monkeypatch, **versions):
     (dict(torch='2.1.2+cu121', numpy='1.26.4', mmcls='1.0.0rc6'), [],
      ['load_mmengine_checkpoints_weights_only', 'hue_shifts_wrap_around', 'alias_mmcls_to_mmpretrain']),
 ])
-def test_each_fix_applies_only_to_the_versions_that_need_it(monkeypatch, versions, needed, not_needed):
+def test_each_fix_applies_only_to_the_versions_that_need_it(fake_versions, versions, needed, not_needed):
     from pinas_mm.compat import needed_fixes
-    fake_versions(monkeypatch, **versions)
+    fake_versions(**versions)
     names = {fix.__name__ for fix in needed_fixes()}
     assert set(needed) <= names and not set(not_needed) & names
     # the fixes every supported stack needs
