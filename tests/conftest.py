@@ -1,11 +1,19 @@
 # Copyright (c) pinas_mm contributors. All rights reserved.
 import importlib.metadata
+import os
 import os.path as osp
 import socket
 
-import pytest
+if 'PYTEST_XDIST_WORKER' in os.environ:  # `pytest -n 2` (make test): one thread per worker and per tool it starts
+    os.environ['OMP_NUM_THREADS'] = '1'
 
-import pinas_mm  # noqa: F401  (environment check, compat fixes, registration: what every user import does)
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+import pinas_mm  # noqa: E402,F401  (environment check, compat fixes, registration: what every user import does)
+
+if 'PYTEST_XDIST_WORKER' in os.environ:
+    torch.set_num_threads(1)
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
