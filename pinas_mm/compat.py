@@ -19,14 +19,11 @@ import numpy as np
 import torch
 from packaging.version import Version
 
+from .utils.check_env import release
+
 __all__ = ['apply_all', 'FIXES', 'needed_fixes']
 
 FIXES = []
-
-
-def installed_version(name):
-    """The installed release of a distribution, without local parts (``2.13.0+cu130`` -> ``2.13.0``)."""
-    return Version(Version(metadata.version(name)).base_version)
 
 
 def is_installed(name):
@@ -38,7 +35,8 @@ def is_installed(name):
 
 
 def at_least(name, version):
-    return installed_version(name) >= Version(version)
+    """Whether the installed release of ``name`` (build tags such as ``+cu130`` ignored) is ``version`` or later."""
+    return release(metadata.version(name)) >= Version(version)
 
 
 def fix(applies_to, needed=lambda: True):
