@@ -43,11 +43,13 @@ if Version(Version(torch).base_version) in supported.specifier:
 EOF
 }
 
+# The torchvision built for a torch 2.x release: 0.16 for 2.1, ..., 0.28 for 2.13 (check_env.matching_torchvision).
+matching_torchvision() { echo "torchvision==0.$(( $(echo "$1" | cut -d. -f2) + 15 )).*"; }
+
 torch_version="$(installed_torch)"
 if [ -n "${TORCH_VERSION:-}" ] && [ "${torch_version%%+*}" != "$TORCH_VERSION" ]; then
     step "torch $TORCH_VERSION (TORCH_VERSION) and its torchvision"
-    minor="$(echo "$TORCH_VERSION" | cut -d. -f2)"
-    pip_install -q "torch==$TORCH_VERSION" "torchvision==0.$((minor + 15)).*"
+    pip_install -q "torch==$TORCH_VERSION" "$(matching_torchvision "$TORCH_VERSION")"
 elif [ -n "$torch_version" ]; then
     step "torch $torch_version: installed and supported, kept (TORCH_VERSION=... installs another)"
 else
@@ -63,12 +65,12 @@ torch_minor="$(echo "$torch_version" | cut -d. -f2)"
 constraints="$VENV/pinas-constraints.txt"
 {
     echo "torch==$torch_version"
-    echo "torchvision==0.$((torch_minor + 15)).*"
+    matching_torchvision "$torch_version"
     # torch before 2.3 was built for numpy 1 and crashes on numpy 2 arrays
     if [ "$torch_minor" -lt 3 ]; then echo "numpy<2"; fi
 } > "$constraints"
 step "torchvision and numpy for torch $torch_version, build tools"
-pip_install -q "torchvision==0.$((torch_minor + 15)).*" numpy $(grep -E '^(setuptools|wheel|ninja)' "$REQ/build.txt") \
+pip_install -q "$(matching_torchvision "$torch_version")" numpy $(grep -E '^(setuptools|wheel|ninja)' "$REQ/build.txt") \
     -c "$constraints"
 
 mmcv_version="$(sed -n 's/^mmcv==//p' "$REQ/tested.txt")"
