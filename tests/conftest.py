@@ -112,7 +112,7 @@ def make_toy_runner():
 
 
 def build_from_config(config, **options):
-    """Build ``config``'s model (seeded, in the mmrazor scope) with ``--cfg-options``-style overrides."""
+    """Build ``config``'s model (seeded, in the config's registry scope) with ``--cfg-options``-style overrides."""
     import torch
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
@@ -120,7 +120,7 @@ def build_from_config(config, **options):
     from pinas_mm.registry import MODELS
     cfg = Config.fromfile(osp.join(REPO_ROOT, config))
     cfg.merge_from_dict(options)
-    init_default_scope('mmrazor')
+    init_default_scope(cfg.get('default_scope', 'mmrazor'))
     torch.manual_seed(0)
     return MODELS.build(cfg.model)
 

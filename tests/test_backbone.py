@@ -39,6 +39,27 @@ def test_paper_space_has_16_layers_of_4_candidates_sharing_shortcuts():
         assert len(shortcuts) == 1 and None not in {c.downsample for c in stage[0]._candidates.values()}
 
 
+def test_initialisation_is_the_official_codes():
+    # Kaiming conv weights, every candidate's last BN at zero, split-attention biases at PyTorch's default (the
+    # official code initialises only conv weights; mmengine's Kaiming init would zero the biases)
+    from mmpretrain.models.backbones.resnest import SplitAttentionConv2d
+    torch.manual_seed(0)
+    supernet = PiNASResNeSt(zero_init_residual=True, **SMALL)
+    supernet.init_weights()
+    blocks = [candidate for layer in supernet.modules() if isinstance(layer, OneShotMutableOP)
+              for candidate in layer._candidates.values()]
+    assert all(torch.equal(block.norm3.weight, torch.zeros_like(block.norm3.weight)) for block in blocks)
+    attention = [m for m in supernet.modules() if isinstance(m, SplitAttentionConv2d)]
+    assert len(attention) == len(blocks)
+    for module in attention:
+        for conv in (module.fc1, module.fc2):
+            bound = conv.weight[0].numel() ** -0.5
+            assert conv.bias.abs().max() <= bound and conv.bias.abs().max() > bound / 10
+    biases = {name: p.clone() for name, p in supernet.named_parameters() if name.endswith('.bias')}
+    supernet.init_weights()  # a second call (mmengine warns) must not draw the biases again
+    assert all(torch.equal(p, biases[name]) for name, p in supernet.named_parameters() if name in biases)
+
+
 def test_all_1_subnet_is_resnest50_and_loads_its_weights():
     from mmpretrain.models import ResNeSt
     resnest50 = ResNeSt(depth=50, stem_channels=64, out_indices=(3, ))

@@ -61,15 +61,16 @@ def test_views_paths_and_networks_are_paired_as_in_the_paper(monkeypatch):
     monkeypatch.setattr(model, '_encode_key', lambda v, p: calls.append(('teacher', views[id(v)], p))
                         or encode_key(v, p))
     model.loss(data['inputs'], data['data_samples'])
-    (_, _, alpha), (_, _, beta) = calls[:2]
+    (_, _, alpha), (_, _, beta) = calls[0], calls[2]
     assert alpha != beta
-    assert calls == [('student', 1, alpha), ('student', 3, beta), ('teacher', 2, beta), ('teacher', 4, alpha)]
+    # the official code's order: alpha's query and key (the teacher moved on alpha), then beta's
+    assert calls == [('student', 1, alpha), ('teacher', 2, alpha), ('student', 3, beta), ('teacher', 4, beta)]
 
 
 def test_teacher_moves_once_per_path_and_keeps_its_own_buffers():
     # the official code: the teacher moves before each key, on that key's path, parameters only
     model = build_pinas(momentum=0.5)  # mmengine's 1 - m: m = 0.5, so each update is visible
-    model.train_step(batch(), sgd(model))  # the teacher's first update copies everything
+    model.train_step(batch(), sgd(model))  # the teacher's first update copies the student's parameters
     generator_state = model.path_generator.get_state()
     alpha, beta = sample_two_paths(model.student_layers, model.path_generator)
     model.path_generator.set_state(generator_state)
@@ -92,6 +93,23 @@ def test_teacher_moves_once_per_path_and_keeps_its_own_buffers():
     teacher_layer = model.teacher_layers[0]
     assert not torch.equal(teacher_layer._candidates[unsampled].norm3.running_mean,
                            layer._candidates[unsampled].norm3.running_mean)
+
+
+def test_first_teacher_update_copies_parameters_but_not_the_students_bn_statistics():
+    # the official teacher starts as a copy of the student's parameters; its BN statistics are only ever its own
+    model = build_pinas()
+    student, teacher = torch.nn.Sequential(model.backbone, model.neck), model.encoder_k.module
+    with torch.no_grad():
+        for param in student.parameters():
+            param.add_(1.)
+        for buffer in student.buffers():
+            buffer.fill_(7)
+    buffers_before = copy.deepcopy(dict(teacher.named_buffers()))
+    model.encoder_k.update_parameters(student)
+    for (name, param), source in zip(teacher.named_parameters(), student.parameters()):
+        assert torch.equal(param, source), name
+    for name, buffer in teacher.named_buffers():
+        assert torch.equal(buffer, buffers_before[name]), name
 
 
 def test_unsampled_candidates_get_no_gradient_update_or_teacher_update():
@@ -129,7 +147,7 @@ def test_queue_receives_the_unnormalised_mean_of_both_keys(monkeypatch):
     monkeypatch.setattr(model, '_encode_key', lambda v, p: keys.append(encode_key(v, p)) or keys[-1])
     data = model.data_preprocessor(batch(), True)
     losses = model.loss(data['inputs'], data['data_samples'])
-    key_beta, key_alpha = keys
+    key_alpha, key_beta = keys
     torch.testing.assert_close(model.queue[:, :8].T, (key_alpha + key_beta) / 2)  # as the official code
     assert int(model.queue_ptr) == 8 and float(losses['queue_fill']) == 8 / 32
 
@@ -159,3 +177,27 @@ def test_bad_inputs_are_refused_with_what_was_expected():
         model.loss(data['inputs'], data['data_samples'])
     with pytest.raises(TypeError, match='has no searchable layers'):
         build_pinas(backbone=dict(arch='00000'))
+
+
+def test_all_zero_gradients_get_no_update_as_with_the_official_optimizer_hook():
+    # a fresh supernet's last BN of every candidate is zero, so the branch weights before it get all-zero gradients:
+    # with the hook SGD leaves them alone (no weight decay), without it they decay
+    from types import SimpleNamespace
+
+    from pinas_mm.engine.hooks import ZeroGradAsNoneHook
+    moved = {}
+    for with_hook in (True, False):
+        model = build_pinas(backbone=dict(zero_init_residual=True))
+        model.init_weights()
+        optim_wrapper = sgd(model)
+        if with_hook:
+            ZeroGradAsNoneHook().before_train(SimpleNamespace(optim_wrapper=optim_wrapper))
+        before = {n: p.detach().clone() for n, p in model.named_parameters()}
+        model.train_step(batch(), optim_wrapper)
+        alpha = model.last_paths[0][0]
+        params = dict(model.named_parameters())
+        moved[with_hook] = {part: not torch.equal(params[name], before[name]) for part, name in (
+            ('branch', f'backbone.layer1.0._candidates.{alpha}.conv1.weight'),
+            ('last BN', f'backbone.layer1.0._candidates.{alpha}.bn3.weight'))}
+    assert moved[True] == {'branch': False, 'last BN': True}
+    assert moved[False] == {'branch': True, 'last BN': True}

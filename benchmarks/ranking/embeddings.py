@@ -77,7 +77,7 @@ def build_supernet(args, method, seed=None):
 def trained(args, label_free):
     """(method, seed) of every finished supernet of supernets.py's, label-free or supervised, once each."""
     return [(method, seed) for method, spec in METHODS.items()
-            if 'reuse' not in spec and supervised(spec) != label_free
+            if 'reuse' not in spec and 'on' not in spec and supervised(spec) != label_free
             for seed in range(10) if osp.exists(osp.join(supernet_work_dir(method, seed, args), 'done'))]
 
 

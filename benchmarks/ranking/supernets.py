@@ -58,6 +58,10 @@ METHODS = {
     # the same Pi-NAS supernet scored by kNN top-1 of its backbone features (labels only measure): separates the
     # supernet's quality from its label-free score's
     'Pi-NAS, kNN score': dict(supernet='supernet_mnist5k.py', search='search_knn_mnist5k.py', reuse='Pi-NAS'),
+    # the official search's score: a linear classifier trained with labels on the frozen Pi-NAS supernet over random
+    # paths (linear_probe_mnist5k.py), each subnet scored by its top-1 after BN recalibration
+    'Pi-NAS, linear-probe score': dict(supernet='linear_probe_mnist5k.py', search='search_linear_probe_mnist5k.py',
+                                       on='Pi-NAS'),
     'Pi-NAS w/o cross-path': dict(supernet='supernet_mnist5k.py', search='search_mnist5k.py',
                                   train=['model.cross_path=False'], ablation=True),
     'Pi-NAS w/o negatives': dict(supernet='supernet_mnist5k.py', search='search_mnist5k.py',
@@ -94,6 +98,8 @@ def parse_args():
     parser.add_argument('--standalone', default=osp.join(RESULTS, 'standalone_v2.json'),
                         help="standalone.py's results: the ground truth")
     parser.add_argument('--results', default=osp.join(RESULTS, 'supernet_scores_v1.json'))
+    parser.add_argument('--epochs', type=int, help='train every supernet for this many epochs, its cosine schedule '
+                        "stretched to match (default: each config's own); a linear probe keeps its own schedule")
     parser.add_argument('--bootstrap', type=int, default=2000, help='bootstrap resamples of the subnets')
     parser.add_argument('--jobs', type=int, default=1, help='supernets trained (then scored) at once, each a '
                         'tools/train.py process')
@@ -125,8 +131,9 @@ def train_tool(config, work_dir, options, log, threads=None):
 
 
 def supervised(spec):
-    """Whether a method trains a SPOS-style supernet: a classifier (``model.architecture``) validated with labels."""
-    return spec['supernet'].startswith('spos')
+    """Whether a method trains a classifier (``model.architecture``) validated with labels: a SPOS-style supernet, or
+    a linear probe on a self-supervised one."""
+    return spec['supernet'].startswith(('spos', 'linear_probe'))
 
 
 def space_options(spec, space):
@@ -148,8 +155,19 @@ def supernet_work_dir(method, seed, args):
     return osp.join(args.work_dir, f'{slug(method)}_seed{seed}')
 
 
+def schedule_options(spec, epochs):
+    """The config options that train a method's supernet for ``epochs`` epochs, its cosine schedule stretched to
+    match (none for a linear probe, whose schedule is its own, or without ``epochs``)."""
+    if epochs is None or 'on' in spec:
+        return []
+    scheduler = Config.fromfile(osp.join(REPO, 'configs/pinas', spec['supernet'])).param_scheduler
+    key = 'param_scheduler.0' if isinstance(scheduler, list) else 'param_scheduler'
+    return [f'train_cfg.max_epochs={epochs}', f'{key}.T_max={epochs}', f'{key}.end={epochs}']
+
+
 def supernet_checkpoint(method, seed, args):
-    """The trained supernet of ``method`` under ``seed``, trained first if it is not yet."""
+    """The trained supernet of ``method`` under ``seed`` (for a linear probe, the probe trained on the supernet of
+    the method it is ``on``), trained first if it is not yet."""
     spec = METHODS[method]
     trained = spec.get('reuse', method)
     work_dir = supernet_work_dir(trained, seed, args)
@@ -157,9 +175,12 @@ def supernet_checkpoint(method, seed, args):
         data = [f'train_dataloader.dataset.data_root={args.data_root}']
         if supervised(spec):
             data.append(f'val_dataloader.dataset.data_root={args.data_root}')
+        if 'on' in spec:
+            data.append('model.architecture.backbone.init_cfg.checkpoint='
+                        + supernet_checkpoint(spec['on'], seed, args))
         print(f'  training the {trained} supernet, seed {seed}: {work_dir}', flush=True)
         train_tool(spec['supernet'], work_dir, [f'randomness.seed={seed}', *spec.get('train', []),
-                                                *space_options(spec, args.space), *data],
+                                                *args.schedule[trained], *space_options(spec, args.space), *data],
                    osp.join(work_dir, 'train.log'), args.threads)
         open(osp.join(work_dir, 'done'), 'w').close()
     with open(osp.join(work_dir, 'last_checkpoint')) as f:
@@ -335,10 +356,8 @@ def write_table(rows, truth, columns, seeds, standalone, standalone_path, result
     pinas, spos = rows.get('Pi-NAS'), rows.get('SPOS')
     if pinas and spos:
         tau, margin = pinas['kendall_tau']['mean'], pinas['kendall_tau']['mean'] - spos['kendall_tau']['mean']
-        lines += ['', f'Targets of issue 9: Pi-NAS tau >= 0.7: {"met" if tau >= 0.7 else "not met"} ({tau:.3f}); '
-                  f'Pi-NAS tau >= SPOS tau + 0.1: {"met" if margin >= 0.1 else "not met"} ({margin:+.3f}). '
-                  f'Of issue 19: Pi-NAS tau >= SPOS tau and >= 0.40: '
-                  f'{"met" if margin >= 0 and tau >= 0.4 else "not met"}.']
+        lines += ['', f'Target: Pi-NAS tau (label-free) >= SPOS tau and >= 0.40: '
+                  f'{"met" if margin >= 0 and tau >= 0.4 else "not met"} ({tau:.3f}, {margin:+.3f} over SPOS).']
     lines += ['', f'Made by `{"`, `".join(standalone["commands"])}` (ground truth, {standalone["settings"]["epochs"]} '
               f'epochs) and `{"`, `".join(results.content["commands"])}`; stored in {where(standalone_path)} and '
               f'{where(results.path)}. Table written {now()}.', '']
@@ -353,6 +372,8 @@ def write_table(rows, truth, columns, seeds, standalone, standalone_path, result
 def main():
     args = parse_args()
     args.work_dir = args.work_dir or default_work_dir(args)
+    # read in the main thread (see scoring_dataloaders)
+    args.schedule = {method: schedule_options(spec, args.epochs) for method, spec in METHODS.items()}
     subnets = sample_subnets(args.num_subnets, args.subnet_seed)
     os.makedirs(args.work_dir, exist_ok=True)
     subnets_file = osp.join(args.work_dir, 'subnets.json')
@@ -362,9 +383,10 @@ def main():
     settings = dict(num_subnets=args.num_subnets, subnet_seed=args.subnet_seed, subnets=subnets)
     settings.update(space_settings(args))
     results = ResultsFile(args.results, settings)
+    specs = {method: dict(spec, epochs=args.epochs) if args.epochs else spec for method, spec in METHODS.items()}
     todo = [(method, seed) for method in args.methods
             for seed in (args.ablation_seeds if METHODS[method].get('ablation') else args.seeds)
-            if not results.find(method=method, seed=seed, spec=METHODS[method])]
+            if not results.find(method=method, seed=seed, spec=specs[method])]
     with ThreadPoolExecutor(args.jobs) as pool:  # a job waits on its tools/train.py process
         # every supernet before any scoring, so that a supernet two methods share is never trained twice at once
         supernets = dict.fromkeys((METHODS[method].get('reuse', method), seed) for method, seed in todo)
@@ -374,11 +396,11 @@ def main():
                     (method, seed) for method, seed in todo}
         for scoring in as_completed(scorings):  # each stored as it comes
             method, seed = scorings[scoring]
-            results.add(dict(method=method, seed=seed, spec=METHODS[method], scores=scoring.result()))
+            results.add(dict(method=method, seed=seed, spec=specs[method], scores=scoring.result()))
     truth, columns, seeds, standalone = load_truth(args.standalone, subnets, settings)  # the scores do not need it
     rows = {}
     for method in METHODS:
-        records = sorted((r for r in results.records if r['method'] == method and r['spec'] == METHODS[method]),
+        records = sorted((r for r in results.records if r['method'] == method and r['spec'] == specs[method]),
                          key=lambda r: r['seed'])
         if records:
             rows[method] = dict(compare([[r['scores'][s] for s in subnets] for r in records], truth, args),

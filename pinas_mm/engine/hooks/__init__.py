@@ -2,5 +2,6 @@
 from .learning_monitor_hook import LearningMonitorHook
 from .pinas_check_hook import PiNASCheckHook
 from .rng_state_hook import RNGStateHook
+from .zero_grad_as_none_hook import ZeroGradAsNoneHook
 
-__all__ = ['LearningMonitorHook', 'PiNASCheckHook', 'RNGStateHook']
+__all__ = ['LearningMonitorHook', 'PiNASCheckHook', 'RNGStateHook', 'ZeroGradAsNoneHook']

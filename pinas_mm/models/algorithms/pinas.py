@@ -19,12 +19,13 @@ class PiNAS(MoCo):
     <https://arxiv.org/abs/2108.09671>`_ (ICCV 2021).
 
     Each step samples two paths alpha and beta that differ in every layer and takes four views v1..v4 of each image.
-    The student (supernet backbone + MoCo-v2 projector) encodes v1 through alpha and v3 through beta; the teacher, an
-    EMA of the student, encodes v2 through beta and v4 through alpha. The loss is
-    ``InfoNCE(q_alpha, k_beta) + InfoNCE(q_beta, k_alpha)`` with negatives from a MoCo queue, which receives the
-    un-normalised mean of the two keys. Before each key the teacher's parameters (never its buffers) move towards the
-    student's on that key's path only, with the stem, shortcuts and projector, so these move twice a step, as in the
-    official code; candidates no path used get no gradient, hence no momentum or weight-decay update.
+    In the official code's order, the student (supernet backbone + MoCo-v2 projector) encodes v1 through alpha, the
+    teacher, an EMA of the student, v2 through alpha, then the student v3 through beta and the teacher v4 through
+    beta. The loss is ``InfoNCE(q_alpha, k_beta) + InfoNCE(q_beta, k_alpha)`` with negatives from a MoCo queue, which
+    receives the un-normalised mean of the two keys. Before each key the teacher's parameters (never its buffers) move
+    towards the student's on that key's path only, with the stem, shortcuts and projector, so these move twice a step;
+    candidates no path used get no gradient, hence no momentum or weight-decay update (and with
+    :class:`ZeroGradAsNoneHook`, neither do parameters whose gradient is all zero, as the official optimizer hook).
 
     mmpretrain's MoCo provides the projector, contrastive head, queue, shuffle-BN and data preprocessor. Paths are
     drawn from a generator seeded alike on every rank (a broadcast seed) and saved with the model, so all ranks
@@ -108,9 +109,9 @@ class PiNAS(MoCo):
         alpha, beta = sample_two_paths(self.student_layers, self.path_generator, self.cross_path)
         self.last_paths = alpha, beta  # read by hooks and tests
         query_alpha = self.embed(inputs[0], alpha)
+        key_alpha = self._encode_key(inputs[1], alpha)  # the official order: alpha's key (and teacher move) first
         query_beta = self.embed(inputs[2], beta)
-        key_beta = self._encode_key(inputs[1], beta)
-        key_alpha = self._encode_key(inputs[3], alpha)
+        key_beta = self._encode_key(inputs[3], beta)
         losses = dict(loss_alpha_beta=self.contrastive_loss(query_alpha, key_beta),
                       loss_beta_alpha=self.contrastive_loss(query_beta, key_alpha),
                       teacher_momentum=query_alpha.new_tensor(1 - self.encoder_k.momentum))  # logged: the paper's m

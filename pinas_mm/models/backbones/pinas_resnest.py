@@ -1,7 +1,8 @@
 # Copyright (c) pinas_mm contributors. All rights reserved.
 import torch.nn as nn
+from torch.nn.modules.batchnorm import _BatchNorm
 from mmengine.runner.checkpoint import _load_checkpoint
-from mmpretrain.models.backbones.resnest import Bottleneck
+from mmpretrain.models.backbones.resnest import Bottleneck, SplitAttentionConv2d
 from mmpretrain.models.backbones.resnet import ResLayer, ResNetV1d
 from mmrazor.models.mutables import OneShotMutableOP
 
@@ -64,6 +65,10 @@ class PiNASResNeSt(ResNetV1d):
         reduction_factor (int): Reduction factor of the split-attention MLP. Default: 4.
         max_paths (int): Most candidates a layer runs at once; 1 is single-path (Pi-NAS, SPOS), more is MixPath.
             Default: 1.
+        train_frozen_norm (bool): BN layers of frozen stages (``frozen_stages``) still normalise with batch
+            statistics and update their running statistics in training mode, as the official linear probe on the
+            frozen supernet does (BN in train mode over random paths); mmpretrain puts frozen stages in eval mode.
+            Default: False.
         pretrained (str, optional): A checkpoint, as mmdet's and mmseg's ``ResNet`` take it (mmseg's
             ``EncoderDecoder`` hands its own ``pretrained`` to the backbone): it becomes ``init_cfg=dict(type=
             'Pretrained', checkpoint=pretrained, prefix='backbone.')``, the prefix of tools/export_subnet.py's and
@@ -76,7 +81,8 @@ class PiNASResNeSt(ResNetV1d):
     PINAS_CANDIDATES = ((1, 1, 64), (2, 1, 64), (1, 2, 42), (2, 2, 40))
 
     def __init__(self, arch=None, stage_blocks=(3, 4, 6, 3), candidates=PINAS_CANDIDATES, reduction_factor=4,
-                 max_paths=1, pretrained=None, **kwargs):
+                 max_paths=1, train_frozen_norm=False, pretrained=None, **kwargs):
+        self.train_frozen_norm = train_frozen_norm
         self.candidate_settings = {str(i): tuple(setting) for i, setting in enumerate(candidates)}
         if not 1 <= max_paths <= len(self.candidate_settings):
             raise ValueError(f'max_paths must be in 1..{len(self.candidate_settings)} (the candidates), '
@@ -118,22 +124,36 @@ class PiNASResNeSt(ResNetV1d):
                                  f'1 (output stride 8: strides=(1, 2, 1, 1), dilations=(1, 1, 2, 4)), got strides='
                                  f'{tuple(strides)}, dilations={tuple(dilations)}')
 
+    def train(self, mode=True):
+        super().train(mode)
+        if mode and self.train_frozen_norm:
+            for module in self.modules():
+                if isinstance(module, _BatchNorm):
+                    module.train()
+        return self
+
     def init_weights(self):
-        """A fixed subnet loads a ``Pretrained`` checkpoint strictly, refusing one of another subnet by name.
+        """A ``Pretrained`` checkpoint is loaded strictly, refusing one of another subnet or space by name.
 
         mmengine's ``Pretrained`` init loads leniently: the weights of a different subnet would load where shapes happen
-        to agree and leave the rest at random, with only a warning.
+        to agree and leave the rest at random, with only a warning. Without a checkpoint, the initialisation is the
+        official Pi-NAS code's: Kaiming for conv weights, ones for BN, every candidate's last BN at zero with
+        ``zero_init_residual`` and the split-attention biases at PyTorch's default.
         """
         init_cfg = self.init_cfg if isinstance(self.init_cfg, dict) else {}
-        if self.subnet is None or init_cfg.get('type') != 'Pretrained':
-            return super().init_weights()
+        if init_cfg.get('type') != 'Pretrained':
+            initialised = self._is_init
+            super().init_weights()
+            if not initialised:
+                self._reset_attention_biases()
+            return
         checkpoint = _load_checkpoint(init_cfg['checkpoint'], map_location='cpu')
         prefix = init_cfg.get('prefix', '')
         state_dict = {key[len(prefix):]: value for key, value in checkpoint.get('state_dict', checkpoint).items()
                       if key.startswith(prefix)}
         source = f'{init_cfg["checkpoint"]}' + (f' (prefix {prefix!r})' if prefix else '')
         saved = checkpoint.get('meta', {}).get('subnet') if isinstance(checkpoint.get('meta'), dict) else None
-        if saved is not None:
+        if saved is not None and self.subnet is not None:
             saved = parse_subnet(saved, self.layer_names, list(self.candidate_settings), self.max_paths)
             for name, theirs, ours in zip(self.layer_names, saved, self.subnet):
                 if theirs != ours:
@@ -141,11 +161,23 @@ class PiNASResNeSt(ResNetV1d):
                                       f'{format_subnet(self.subnet)}: {name} is candidate {theirs!r} there, {ours!r} '
                                       'here')
         mismatch = state_dict_mismatch(self.state_dict(), state_dict)
+        if mismatch and self.subnet is None:
+            raise SubnetError(f'{source} does not fit this supernet: {mismatch}. Is it a checkpoint of another space, '
+                              'or is the prefix wrong?')
         if mismatch:
             raise SubnetError(f'{source} does not fit subnet {format_subnet(self.subnet)}: {mismatch}. Is it a '
                               'checkpoint of another subnet? Export one with tools/export_subnet.py')
         self.load_state_dict(state_dict)
         self._is_init = True
+
+    def _reset_attention_biases(self):
+        """The split-attention fc1/fc2 biases back to PyTorch's default, uniform within 1 / sqrt(fan_in): the official
+        code Kaiming-initialises only conv weights, mmengine's Kaiming init also zeroes biases."""
+        for module in self.modules():
+            if isinstance(module, SplitAttentionConv2d):
+                for conv in (module.fc1, module.fc2):
+                    bound = conv.weight[0].numel() ** -0.5
+                    nn.init.uniform_(conv.bias, -bound, bound)
 
     def make_res_layer(self, **kwargs):
         """A stage: mmpretrain's ``ResLayer`` builds the avg-down shortcut and calls ``block`` once per layer."""

@@ -7,8 +7,11 @@ from .base import BaseSubnetScore, classifier_of, labels_of, views_of
 
 @TASK_UTILS.register_module()
 class AccuracyScore(BaseSubnetScore):
-    """Top-1 accuracy (%) of a supervised supernet's own classifier (SPOS, MixPath) on labelled held-out images:
-    the usual weight-sharing score when the supernet was trained with labels."""
+    """Top-1 accuracy (%) of a supernet classifier on labelled held-out images.
+
+    The classifier is a supervised supernet's own (SPOS, MixPath: the usual weight-sharing score when the supernet was
+    trained with labels), or a linear probe trained on a frozen self-supervised supernet over random paths
+    (``configs/pinas/linear_probe.py``): the official Pi-NAS search's score, after BN recalibration."""
 
     def prepare(self, model, load_batches):
         classifier = classifier_of(model)
