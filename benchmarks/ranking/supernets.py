@@ -390,7 +390,12 @@ def main():
     with ThreadPoolExecutor(args.jobs) as pool:  # a job waits on its tools/train.py process
         # every supernet before any scoring, so that a supernet two methods share is never trained twice at once
         supernets = dict.fromkeys((METHODS[method].get('reuse', method), seed) for method, seed in todo)
-        list(pool.map(lambda supernet: supernet_checkpoint(*supernet, args), supernets))
+        probes = [(method, seed) for method, seed in supernets if 'on' in METHODS[method]]
+        # the supernets a linear probe trains on, before any probe
+        first = dict.fromkeys([s for s in supernets if s not in probes]
+                              + [(METHODS[method]['on'], seed) for method, seed in probes])
+        for phase in (first, probes):
+            list(pool.map(lambda supernet: supernet_checkpoint(*supernet, args), phase))
         data = {config: scoring_dataloaders(config) for config in {METHODS[method]['search'] for method, _ in todo}}
         scorings = {pool.submit(score_subnets, method, seed, subnets_file, args, data[METHODS[method]['search']]):
                     (method, seed) for method, seed in todo}
