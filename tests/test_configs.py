@@ -61,7 +61,13 @@ def test_full_pinas_recipe_builds_the_papers_supernet_and_views(repo_root):
     assert views and views[0]['num_views'] == 4
     global_batch = cfg.train_dataloader.batch_size * 8  # the paper's 8 GPUs x 32
     assert global_batch == 256 and cfg.model.queue_len % global_batch == 0
-    assert cfg.optim_wrapper.optimizer.lr == 0.03 and cfg.train_cfg.max_epochs == 100
+    # the official per-image rate, lr 0.03 for 8 x 24 images, at the config's batch and for --auto-scale-lr
+    assert cfg.optim_wrapper.optimizer.lr / global_batch == pytest.approx(0.03 / 192)
+    assert cfg.auto_scale_lr.base_batch_size == global_batch and cfg.train_cfg.max_epochs == 100
+    twin = Config.fromfile(f'{repo_root}/configs/pinas/supernet_mnist5k.py')
+    assert twin.optim_wrapper.optimizer.lr / twin.train_dataloader.batch_size == pytest.approx(0.03 / 192)
+    for config in (cfg, twin):  # the official optimizer hook: all-zero gradients get no update
+        assert 'ZeroGradAsNoneHook' in [hook['type'] for hook in config.custom_hooks]
     init_default_scope('mmrazor')
     model = MODELS.build(cfg.model)
     assert len(model.student_layers) == 16 and model.queue.shape == (128, 65536)

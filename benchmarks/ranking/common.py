@@ -34,6 +34,7 @@ LEARNING_FIGURES = (('cross_view_retrieval_top1', 'cross-path retrieval, augment
                     ('cross_path_retrieval_top1', 'cross-path retrieval, plain images', '.3f'),
                     ('cos_between_images', 'cos, two images', '.3f'),
                     ('cos_between_paths', 'cos, two paths', '.3f'),
+                    ('backbone_cos_between_paths', 'cos, two paths (backbone features)', '.3f'),
                     ('residual_bn_scale', 'residual BN scale', '.3f'),
                     ('knn_top1', 'kNN top-1 %', '.1f'))
 

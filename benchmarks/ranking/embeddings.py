@@ -15,16 +15,17 @@ supernets not yet stored).
 """
 import argparse
 import os.path as osp
+from types import SimpleNamespace
 
 import torch
 from mmengine.config import Config, DictAction
 from mmengine.registry import init_default_scope
 from mmengine.runner import load_checkpoint
+from mmpretrain.models import SelfSupDataPreprocessor
 
 from common import (LEARNING_FIGURES, REPO, RESULTS, ResultsFile, add_space_arguments, now, read_data_root,
                     space_settings)  # benchmarks/ranking/ is on sys.path
-from pinas_mm.evaluation.learning import residual_bn_scale
-from pinas_mm.models.utils import searchable_layers
+from pinas_mm.evaluation.learning import backbone_figures
 from pinas_mm.registry import HOOKS, MODELS
 from supernets import METHODS, default_work_dir, space_options, supernet_work_dir, supervised
 
@@ -64,14 +65,32 @@ def build_model(args, method, seed=None):
     return model, cfg
 
 
-def build_supernet(args, method, seed=None):
-    """A Pi-NAS-family supernet (:func:`build_model`) and its config's learning monitor, on ``args.data_root``."""
-    model, cfg = build_model(args, method, seed)
+def build_monitor(args):
+    """The Pi-NAS config's learning monitor, on ``args.data_root``: the held-out images and kNN bank of every row."""
+    cfg = Config.fromfile(osp.join(REPO, 'configs/pinas', METHODS['Pi-NAS']['supernet']))
     monitor = next(dict(hook) for hook in cfg.custom_hooks if hook['type'] == 'LearningMonitorHook')
     for key in ('dataloader', 'bank_dataloader'):
         monitor[key].dataset.data_root = args.data_root
     monitor.update(num_images=args.images, path_pairs=args.path_pairs)
-    return model, HOOKS.build(monitor)
+    return HOOKS.build(monitor)
+
+
+def measure(args, method, seed=None):
+    """The monitor's figures of a Pi-NAS-family supernet, and for every supernet, supervised ones too, those of its
+    backbone (:func:`backbone_figures`), on the held-out images preprocessed as the supernet's config does."""
+    model = build_model(args, method, seed)[0]
+    monitor = build_monitor(args)
+    label_free = not supervised(METHODS[method])
+    # a classifier's preprocessor takes one view: its normalisation, applied to every view of the monitor's images
+    normalisation = model.data_preprocessor
+    monitor.load_images(model if label_free else SimpleNamespace(data_preprocessor=SelfSupDataPreprocessor(
+        mean=normalisation.mean.flatten().tolist(), std=normalisation.std.flatten().tolist(),
+        to_rgb=normalisation.to_rgb)))
+    figures = monitor.measure(model) if label_free else {}
+    backbone = model.backbone if label_free else model.architecture.backbone
+    figures.update(backbone_figures(backbone, monitor.images, args.path_pairs, monitor.seed, monitor.labels,
+                                    monitor.bank, monitor.bank_labels))
+    return figures
 
 
 def trained(args, label_free):
@@ -86,24 +105,18 @@ def main():
     # stored like the rest of the benchmark: a supernet measured once is kept, even after its work dir is gone
     results = ResultsFile(args.out + '.json', dict(space_settings(args), images=args.images,
                                                    path_pairs=args.path_pairs))
-    for method, seed in [(UNTRAINED, None)] + trained(args, label_free=True):
+    for method, seed in [(UNTRAINED, None)] + trained(args, label_free=True) + trained(args, label_free=False):
         if results.find(method=method, seed=seed) is None:
-            model, monitor = build_supernet(args, 'Pi-NAS' if seed is None else method, seed)
-            monitor.load_images(model)
-            results.add(dict(method=method, seed=seed, **monitor.measure(model)))
-    for method, seed in trained(args, label_free=False):  # for comparison: do supervised branches grow?
-        if results.find(method=method, seed=seed) is None:
-            backbone = build_model(args, method, seed)[0].architecture.backbone
-            scale = residual_bn_scale(searchable_layers(backbone))
-            results.add(dict(method=method, seed=seed, residual_bn_scale=scale))
+            results.add(dict(method=method, seed=seed, **measure(args, 'Pi-NAS' if seed is None else method, seed)))
     lines = ['# Do the label-free supernets tell images apart across paths, and do their paths differ?', '',
              f'{args.images} held-out images of `{osp.relpath(args.data_root, REPO)}` (plain, and two fixed augmented '
              f'views each), normalised as in training, {args.path_pairs} pairs of paths that differ in every layer; '
              'BN on batch statistics; the figures of the training monitor (`LearningMonitorHook`, '
              '`pinas_mm.evaluation.learning`). Retrieval: share of images whose nearest teacher embedding (through '
              f'the other path; of the other view, or of the plain image) is their own (chance {1 / args.images:.3f}); '
-             'residual BN scale: mean |gamma| of the candidates\' last BN (0 at initialisation; the supervised '
-             'supernets\' for comparison); kNN: 1,000 labelled training images, labels used only to measure.', '',
+             'residual BN scale: mean |gamma| of the candidates\' last BN (0 at initialisation); cos, two paths '
+             '(backbone features): an image\'s pooled backbone features through two paths, for self-supervised and '
+             'supervised supernets alike; kNN: 1,000 labelled training images, labels used only to measure.', '',
              '| supernet | seed | ' + ' | '.join(title for _, title, _ in LEARNING_FIGURES) + ' |',
              '|---|---|' + '---|' * len(LEARNING_FIGURES)]
     lines += [f'| {r["method"]} | {"" if r["seed"] is None else r["seed"]} | ' +

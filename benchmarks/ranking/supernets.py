@@ -100,6 +100,8 @@ def parse_args():
     parser.add_argument('--results', default=osp.join(RESULTS, 'supernet_scores_v1.json'))
     parser.add_argument('--epochs', type=int, help='train every supernet for this many epochs, its cosine schedule '
                         "stretched to match (default: each config's own); a linear probe keeps its own schedule")
+    parser.add_argument('--batch', type=int, help="train every supernet (and probe) on this many images a step, at its "
+                        "config's per-image learning rate, e.g. to fill a GPU (default: each config's own)")
     parser.add_argument('--bootstrap', type=int, default=2000, help='bootstrap resamples of the subnets')
     parser.add_argument('--jobs', type=int, default=1, help='supernets trained (then scored) at once, each a '
                         'tools/train.py process')
@@ -163,6 +165,22 @@ def schedule_options(spec, epochs):
     scheduler = Config.fromfile(osp.join(REPO, 'configs/pinas', spec['supernet'])).param_scheduler
     key = 'param_scheduler.0' if isinstance(scheduler, list) else 'param_scheduler'
     return [f'train_cfg.max_epochs={epochs}', f'{key}.T_max={epochs}', f'{key}.end={epochs}']
+
+
+def batch_options(spec, batch):
+    """The config options that train a method's supernet (or probe) on ``batch`` images a step at the config's
+    per-image learning rate, BN still normalising slices of the config's size (none without ``batch``)."""
+    if batch is None:
+        return []
+    cfg = Config.fromfile(osp.join(REPO, 'configs/pinas', spec['supernet']))
+    scale = batch / cfg.train_dataloader.batch_size
+    options = [f'train_dataloader.batch_size={batch}',
+               f'optim_wrapper.optimizer.lr={cfg.optim_wrapper.optimizer.lr * scale}']
+    backbone = 'model.architecture.backbone' if supervised(spec) else 'model.backbone'
+    norm_cfg = (cfg.model.architecture if supervised(spec) else cfg.model).backbone.get('norm_cfg', {})
+    if 'num_splits' in norm_cfg:
+        options.append(f'{backbone}.norm_cfg.num_splits={round(norm_cfg["num_splits"] * scale)}')
+    return options
 
 
 def supernet_checkpoint(method, seed, args):
@@ -373,7 +391,8 @@ def main():
     args = parse_args()
     args.work_dir = args.work_dir or default_work_dir(args)
     # read in the main thread (see scoring_dataloaders)
-    args.schedule = {method: schedule_options(spec, args.epochs) for method, spec in METHODS.items()}
+    args.schedule = {method: schedule_options(spec, args.epochs) + batch_options(spec, args.batch)
+                     for method, spec in METHODS.items()}
     subnets = sample_subnets(args.num_subnets, args.subnet_seed)
     os.makedirs(args.work_dir, exist_ok=True)
     subnets_file = osp.join(args.work_dir, 'subnets.json')
@@ -383,7 +402,8 @@ def main():
     settings = dict(num_subnets=args.num_subnets, subnet_seed=args.subnet_seed, subnets=subnets)
     settings.update(space_settings(args))
     results = ResultsFile(args.results, settings)
-    specs = {method: dict(spec, epochs=args.epochs) if args.epochs else spec for method, spec in METHODS.items()}
+    changes = dict(epochs=args.epochs, batch=args.batch)
+    specs = {method: dict(spec, **{k: v for k, v in changes.items() if v}) for method, spec in METHODS.items()}
     todo = [(method, seed) for method in args.methods
             for seed in (args.ablation_seeds if METHODS[method].get('ablation') else args.seeds)
             if not results.find(method=method, seed=seed, spec=specs[method])]

@@ -9,7 +9,8 @@ from contextlib import contextmanager
 import torch
 
 from pinas_mm.models.task_modules.scores.base import pooled_features, weighted_knn_top1
-from pinas_mm.models.utils import apply_path, kept_bn_statistics, sample_two_paths, tracked_bns
+from pinas_mm.models.utils import (apply_path, kept_bn_statistics, sample_two_paths, searchable_layers,
+                                    tracked_bns)
 
 # Above this mean cosine between the embeddings of different images, the supernet is (close to) collapsed.
 COLLAPSE_COSINE = 0.95
@@ -108,4 +109,38 @@ def learning_figures(model, images, path_pairs=4, seed=0, labels=None, bank=None
             features = [torch.cat([pooled_features(model.backbone, batch[0]) for batch in batches])
                         for batches in (views, bank)]
             figures['knn_top1'] = weighted_knn_top1(features[0], labels, features[1], bank_labels, k, temperature)
+    return figures
+
+
+@torch.no_grad()
+def backbone_figures(backbone, images, path_pairs=4, seed=0, labels=None, bank=None, bank_labels=None, k=20,
+                     temperature=0.07):
+    """Whether the paths of any supernet backbone (self-supervised or supervised) compute different functions, in
+    its pooled features, so that supernets trained with and without labels are measured alike.
+
+    ``images`` are preprocessed held-out batches (their first view is used); the paths are the pairs of
+    :func:`learning_figures`, drawn from ``seed``; BN on batch statistics. Returns ``residual_bn_scale``,
+    ``backbone_cos_between_paths`` (mean cosine of an image's pooled features through alpha and through beta; 1: the
+    paths compute the same function) and, with labels and a bank, ``knn_top1`` (through the first alpha, as
+    :func:`learning_figures`).
+    """
+    layers = searchable_layers(backbone)
+    generator = torch.Generator().manual_seed(seed)
+    plain = [batch[0] for batch in images]
+    cosine, first_alpha = 0., None
+    with batch_statistics(backbone):
+        for _ in range(path_pairs):
+            alpha, beta = sample_two_paths(layers, generator)
+            first_alpha = first_alpha or alpha
+            features = []
+            for path in (alpha, beta):
+                apply_path(layers, path)
+                features.append(torch.cat([pooled_features(backbone, batch) for batch in plain]))
+            cosine += float((features[0] * features[1]).sum(1).mean()) / path_pairs
+        figures = dict(residual_bn_scale=residual_bn_scale(layers), backbone_cos_between_paths=cosine)
+        if labels is not None and bank is not None:
+            apply_path(layers, first_alpha)
+            queries, keys = (torch.cat([pooled_features(backbone, batch[0]) for batch in batches])
+                             for batches in (images, bank))
+            figures['knn_top1'] = weighted_knn_top1(queries, labels, keys, bank_labels, k, temperature)
     return figures
