@@ -1,46 +1,35 @@
 # Copyright (c) pinas_mm contributors. All rights reserved.
 """Every fix the OpenMMLab stack needs on the supported torch (2.1-2.13) and numpy (1.x, 2.x), in one place.
 
-``pinas_mm/__init__.py`` imports this module first; :func:`apply_all` runs each fix that the installed versions need,
-once, without touching files in site-packages. Each fix is registered with :func:`fix`, which records the versions it
-applies to and the check that decides it; each has a test in ``tests/test_compat.py``. A fix that is no longer needed
-(a newer upstream release) should be deleted together with its test.
+``pinas_mm/__init__.py`` imports this module right after the environment check (``pinas_mm.utils.check_env``, whose
+version helpers it uses; the check never imports this module), before anything imports ``mmrazor.models``;
+:func:`apply_all` runs each fix that the installed versions need, once, without touching files in site-packages. Each
+fix is registered with :func:`fix`, which records the versions it applies to and the check that decides it; each has a
+test in ``tests/test_compat.py``. A fix that is no longer needed (a newer upstream release) should be deleted together
+with its test.
 """
 import builtins
 import functools
 import importlib
 import importlib.abc
 import importlib.machinery
-import importlib.metadata as metadata
 import sys
 import types
 
 import numpy as np
 import torch
-from packaging.version import Version
 
-from .utils.check_env import release
+# the environment check owns the version helpers; it never imports this module (one direction)
+from .utils.check_env import at_least, is_installed, print_versions
 
-__all__ = ['apply_all', 'FIXES', 'needed_fixes']
+__all__ = ['apply_all', 'at_least', 'FIXES', 'needed_fixes', 'print_environment']
 
 FIXES = []
 
 
-def is_installed(name):
-    try:
-        metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return False
-    return True
-
-
-def at_least(name, version):
-    """Whether the installed release of ``name`` (build tags such as ``+cu130`` ignored) is ``version`` or later."""
-    return release(metadata.version(name)) >= Version(version)
-
-
 def fix(applies_to, needed=lambda: True):
-    """Register a fix; ``applies_to`` says for whom (README's table), ``needed()`` checks the installed versions."""
+    """Register a fix; ``applies_to`` says for whom (the table of docs/en/advanced_guides/compatibility.md),
+    ``needed()`` checks the installed versions."""
 
     def register(function):
         function.applies_to, function.needed = applies_to, needed
@@ -200,3 +189,9 @@ def apply_all():
     """Apply every needed fix (each is idempotent). The mmrazor ones run before anything imports ``mmrazor.models``."""
     for function in needed_fixes():
         function()
+
+
+def print_environment():
+    """What ``make install`` prints at its end: the installed stack, then the fixes applied to it."""
+    print_versions()
+    print(f'{"compat fixes":15s} {", ".join(fix.__name__ for fix in needed_fixes()) or "none"}')

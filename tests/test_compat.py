@@ -28,12 +28,26 @@ def test_each_fix_applies_only_to_the_versions_that_need_it(fake_versions, versi
     assert {'stub_mmrazor_quantization_backends', 'plain_str_choices', 'distributed_without_gpus'} <= names
 
 
-def test_readme_lists_every_fix_with_the_versions_it_applies_to():
+def test_the_compatibility_guide_lists_every_fix_with_the_versions_it_applies_to():
     from pinas_mm.compat import FIXES
-    readme = (Path(__file__).parents[1] / 'README.md').read_text()
-    table = readme[readme.index('## Compatibility fixes'):readme.index('## Layout')]
+    guide = (Path(__file__).parents[1] / 'docs' / 'en' / 'advanced_guides' / 'compatibility.md').read_text()
+    table = guide[guide.index('| problem | fix | applies to |'):guide.index('## How the pieces fit')]
+    rows = [row for row in table.splitlines() if row.startswith('| ') and '`' in row]
+    assert len(rows) == len(FIXES)  # no row of a fix that is gone
     for fix in FIXES:
         assert re.search(rf'\|[^\n]*`{fix.__name__}`[^\n]*\| {re.escape(fix.applies_to)} \|', table), fix.__name__
+
+
+def test_the_environment_check_never_imports_the_fixes():
+    """One direction: compat uses check_env's version helpers; check_env, run first, imports no part of pinas_mm."""
+    import ast
+    import pinas_mm.compat as compat
+    from pinas_mm.utils import check_env
+    tree = ast.parse(Path(check_env.__file__).read_text())
+    imported = {'.' * node.level + (node.module or '') for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    assert not {name for name in imported if name.startswith(('pinas_mm', '.'))}, imported
+    assert compat.at_least is check_env.at_least and compat.is_installed is check_env.is_installed
 
 
 def test_mmrazor_imports_with_quantization_backends_stubbed():

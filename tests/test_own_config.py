@@ -1,6 +1,7 @@
 # Copyright (c) pinas_mm contributors. All rights reserved.
-"""README "From your own mmdet / mmseg config": its snippets, read from README.md, build and train a step (scaled
-down, on digit canvases); the backbone's ``pretrained`` argument; too few feature maps named as ``out_indices``."""
+"""The user guide "Your own mmdet / mmseg config": its snippets, read from docs/en/user_guides/own_config.md, build and
+train a step (scaled down, on digit canvases); the backbone's ``pretrained`` argument; too few feature maps named as
+``out_indices``."""
 import copy
 import os.path as osp
 import re
@@ -19,28 +20,28 @@ from pinas_mm.registry import MODELS
 canvases = test_transfer.canvases
 subnet_checkpoint = test_transfer.subnet_checkpoint
 
-README = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'README.md')
-SECTION = '### From your own mmdet / mmseg config'
+GUIDE = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'docs', 'en', 'user_guides', 'own_config.md')
+SECTION = '# Your own mmdet / mmseg config'
 
 
-def readme_snippet(scope):
-    """The fenced python block of README's own-config section whose ``_base_`` is in ``scope`` (mmdet, mmseg)."""
-    with open(README) as f:
+def guide_snippet(scope):
+    """The fenced python block of the own-config guide whose ``_base_`` is in ``scope`` (mmdet, mmseg)."""
+    with open(GUIDE) as f:
         section = f.read().split(SECTION, 1)[1]
     section = re.split(r'\n##+ ', section, 1)[0]
     blocks = [block for block in re.findall(r'```python\n(.*?)```', section, re.S) if f"'{scope}::" in block]
-    assert len(blocks) == 1, f'README section {SECTION!r} has {len(blocks)} {scope} snippets'
+    assert len(blocks) == 1, f'{GUIDE}, section {SECTION!r}, has {len(blocks)} {scope} snippets'
     return blocks[0]
 
 
 def snippet_config(scope, tmp_path):
     path = tmp_path / f'own_{scope}.py'
-    path.write_text(readme_snippet(scope))
+    path.write_text(guide_snippet(scope))
     return str(path)
 
 
 def scaled_down_snippet(scope, tmp_path, checkpoint, canvases):
-    """The README snippet with the transfer tests' scaled-down subnet in place of its placeholder paths, its heads
+    """The guide's snippet with the transfer tests' scaled-down subnet in place of its placeholder paths, its heads
     narrowed to match, a step on the canvases and no validation. Everything else is the snippet's."""
     if scope == 'mmdet':
         cfg = scaled_down(snippet_config(scope, tmp_path), tmp_path, checkpoint, canvases['coco'], mmdet_dataset)
@@ -61,7 +62,7 @@ def scaled_down_snippet(scope, tmp_path, checkpoint, canvases):
 
 
 @pytest.mark.parametrize('scope', ['mmdet', 'mmseg'])
-def test_readme_snippets_build_load_and_train_a_step(scope, canvases, subnet_checkpoint, tmp_path):
+def test_guide_snippets_build_load_and_train_a_step(scope, canvases, subnet_checkpoint, tmp_path):
     cfg = scaled_down_snippet(scope, tmp_path, subnet_checkpoint, canvases)
     runner = Runner.from_cfg(cfg)
     backbone = runner.model.backbone

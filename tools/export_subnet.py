@@ -11,13 +11,21 @@ init_cfg=dict(type='Pretrained', checkpoint='pinas_trans.pth', prefix='backbone.
 import argparse
 import os
 import os.path as osp
+import sys
 
-import torch
-from mmengine.config import Config, DictAction
-from mmengine.runner.checkpoint import _load_checkpoint
+try:  # pinas_mm first: importing it checks the installed stack, before an OpenMMLab import can fail on it
+    import pinas_mm  # noqa: F401
+    import torch
+    from mmengine.config import Config, DictAction
+    from mmengine.runner.checkpoint import _load_checkpoint
 
-from pinas_mm.apis import export_subnet, find_backbone_cfg
-from pinas_mm.structures import dump_subnet
+    from pinas_mm.apis import export_subnet, find_backbone_cfg
+    from pinas_mm.fileio import CheckpointError
+    from pinas_mm.structures import SubnetError, dump_subnet
+except ImportError as error:  # pinas_mm's DependencyError says what to install; any other is a bug
+    if type(error).__name__ != 'DependencyError':
+        raise
+    sys.exit(f'error: {error}')
 
 
 def parse_args():
@@ -52,4 +60,8 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    try:
+        main()
+    # a refusal (an environment or data problem the user must fix): its message, no traceback
+    except (CheckpointError, FileNotFoundError, SubnetError) as error:
+        sys.exit(f'error: {error}')

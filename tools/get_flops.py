@@ -6,14 +6,22 @@ is printed here as MACs (the unit of papers' "FLOPs" for ResNets: ResNeSt-50 5.4
 """
 import argparse
 import copy
+import sys
 
-import torch.nn as nn
-from mmengine.analysis import get_model_complexity_info
-from mmengine.config import Config, DictAction
-from mmengine.model import revert_sync_batchnorm
-from mmengine.registry import MODELS, init_default_scope
+try:  # pinas_mm first: importing it checks the installed stack, before an OpenMMLab import can fail on it
+    import pinas_mm  # noqa: F401
+    import torch.nn as nn
+    from mmengine.analysis import get_model_complexity_info
+    from mmengine.config import Config, DictAction
+    from mmengine.model import revert_sync_batchnorm
+    from mmengine.registry import MODELS, init_default_scope
 
-from pinas_mm.apis import find_backbone_cfg  # importing pinas_mm checks the stack and registers modules
+    from pinas_mm.apis import find_backbone_cfg
+    from pinas_mm.structures import SubnetError
+except ImportError as error:  # pinas_mm's DependencyError says what to install; any other is a bug
+    if type(error).__name__ != 'DependencyError':
+        raise
+    sys.exit(f'error: {error}')
 
 
 def parse_args():
@@ -100,4 +108,8 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    try:
+        main()
+    # a refusal (an environment or data problem the user must fix): its message, no traceback
+    except (FileNotFoundError, SubnetError) as error:
+        sys.exit(f'error: {error}')

@@ -9,8 +9,14 @@ import argparse
 import json
 import sys
 
-from pinas_mm.evaluation import load_scores, match_scores, rank_correlation
-from pinas_mm.visualization import plot_rank_correlation
+try:  # pinas_mm first: importing it checks the installed stack, before an OpenMMLab import can fail on it
+    import pinas_mm  # noqa: F401
+    from pinas_mm.evaluation import load_scores, match_scores, rank_correlation
+    from pinas_mm.visualization import plot_rank_correlation
+except ImportError as error:  # pinas_mm's DependencyError says what to install; any other is a bug
+    if type(error).__name__ != 'DependencyError':
+        raise
+    sys.exit(f'error: {error}')
 
 
 def parse_args():

@@ -3,9 +3,9 @@
 #
 #   bash tools/setup_env.sh          # normally reached through `make install` / `make test` / `make demo`
 #
-# Order matters (see README "Installation"): torch + torchvision, build tools, mmcv 2.1.0 compiled with its ops,
-# the OpenMMLab toolboxes, then pinas_mm itself in editable mode. Every step is skipped when already satisfied, and
-# pip's wheel cache (one per torch version and CUDA choice) turns the mmcv compile (15-30 min, once) into seconds.
+# Order matters (see docs/en/get_started.md, "Installation"): torch + torchvision, build tools, mmcv 2.1.0 compiled with
+# its ops, the OpenMMLab toolboxes, then pinas_mm itself in editable mode. Every step is skipped when already satisfied,
+# and pip's wheel cache (one per torch version and CUDA choice) turns the mmcv compile (15-30 min, once) into seconds.
 # A torch already installed in the supported range (requirements/torch.txt; a cluster's CUDA build) is kept, with a
 # torchvision of its own; otherwise requirements/build.txt's pair is installed.
 # Environment: PYTHON (interpreter for a new venv, default python3), VENV (default .venv),
@@ -123,4 +123,4 @@ step "pinas_mm (editable)"
 pip_install -q --no-deps --no-build-isolation -e .
 
 step "checking the environment"
-"$PY" -c 'import pinas_mm; from pinas_mm.utils.check_env import print_versions; print_versions()'
+"$PY" -c 'from pinas_mm.compat import print_environment; print_environment()'

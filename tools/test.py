@@ -3,13 +3,22 @@
 import argparse
 import os
 import os.path as osp
+import sys
 
-from mmengine.config import Config, DictAction
-from mmengine.runner import Runner
+try:  # pinas_mm first: importing it checks the installed stack, before an OpenMMLab import can fail on it
+    import pinas_mm  # noqa: F401
+    from mmengine.config import Config, DictAction
+    from mmengine.runner import Runner
 
-# importing pinas_mm checks the stack and registers its modules
-from pinas_mm.utils.check_env import require_compiled_ops_for
-from pinas_mm.utils.launcher import close_process_group, setup_launcher
+    from pinas_mm.datasets import DatasetError
+    from pinas_mm.fileio import CheckpointError
+    from pinas_mm.structures import SubnetError
+    from pinas_mm.utils.check_env import DependencyError, require_compiled_ops_for
+    from pinas_mm.utils.launcher import close_process_group, setup_launcher
+except ImportError as error:  # pinas_mm's DependencyError says what to install; any other is a bug
+    if type(error).__name__ != 'DependencyError':
+        raise
+    sys.exit(f'error: {error}')
 
 
 def parse_args():
@@ -62,4 +71,8 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    try:
+        main()
+    # a refusal (an environment or data problem the user must fix): its message, no traceback
+    except (CheckpointError, DatasetError, DependencyError, FileNotFoundError, SubnetError) as error:
+        sys.exit(f'error: {error}')

@@ -1,5 +1,6 @@
 # Copyright (c) pinas_mm contributors. All rights reserved.
-"""Does a ground truth reproduce? The README's table of the settings tried, from their (partial) standalone.py files.
+"""Does a ground truth reproduce? The table of the settings tried (docs/en/ranking_benchmark.md), from their
+(partial) standalone.py files.
 
 A pilot trains the first subnets of the draw under two seeds or more and is stopped once it is clear; only the
 largest block of subnets that have the same seeds counts. Per file: the mean top-1 range over subnets, the seed

@@ -13,7 +13,8 @@ Stored (``python benchmarks/ranking/pilots.py`` tabulates them):
   subnets, an interrupted run), and ``results/standalone_v3.json`` (``--space wide3 --task cluttered``, stopped at
   15 subnets x 2 seeds, ICC 0.11): none ranks alike;
 - ``results/standalone_v4.json``: ``--space widths --task cluttered``, the first space whose candidates differ in
-  width, and the first ground truth whose seeds rank its 30 subnets alike (2 seeds, ICC 0.57; README, ranking section).
+  width, and the first ground truth whose seeds rank its 30 subnets alike (2 seeds, ICC 0.57;
+  docs/en/ranking_benchmark.md).
 
 Run: ``python benchmarks/ranking/standalone.py [--seeds 0 1 2]`` (v2: 40-60 s a run on an idle 2-core CPU, about 30
 minutes a seed for 30 subnets); another setting, e.g. ``python tools/dataset_converters/prepare_mnist5k.py

@@ -70,11 +70,11 @@ METHODS = {
                                         score=['train_cfg.calibrate_sample_num=0'], reuse='Pi-NAS', ablation=True),
     # a probe, run only when named in --methods: the teacher's momentum m = 0.99 (a horizon of 100 steps) instead of
     # the paper's 0.999 (1,000 steps, a third of this benchmark's 3,120): does a teacher that follows the student
-    # faster let cross-path learning learn on this short schedule? (README: it does not)
+    # faster let cross-path learning learn on this short schedule? (docs/en/ranking_benchmark.md: it does not)
     'Pi-NAS, teacher m = 0.99': dict(supernet='supernet_mnist5k.py', search='search_mnist5k.py',
                                      train=['model.momentum=0.01'], probe=True),
     # a probe: the same recipe for 30 epochs (9,360 steps; the cosine schedule stretched to match) instead of 10:
-    # does the contrastive loss leave chance, and the ranking improve, with a longer schedule? (README)
+    # does the contrastive loss leave chance, and the ranking improve, with a longer schedule?
     'Pi-NAS, 30 epochs': dict(supernet='supernet_mnist5k.py', search='search_mnist5k.py',
                               train=['train_cfg.max_epochs=30', 'param_scheduler.0.T_max=30',
                                      'param_scheduler.0.end=30'], probe=True),

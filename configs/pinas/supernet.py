@@ -63,7 +63,6 @@ train_dataloader = dict(
 custom_hooks = [
     dict(type='RNGStateHook'),
     dict(type='PiNASCheckHook'),
-    dict(type='ZeroGradAsNoneHook'),  # the official optimizer hook: an all-zero gradient gets no decay, no momentum
     dict(type='LearningMonitorHook', dataloader=dict(
         batch_size=64,
         num_workers=4,
@@ -77,6 +76,7 @@ custom_hooks = [
             ], view_pipeline]),
             dict(type='PackInputs'),
         ]))),
+    dict(type='ZeroGradAsNoneHook'),  # the official optimizer hook: an all-zero gradient gets no decay, no momentum
 ]
 
 # fp16 on GPUs (drop the type to train in fp32); lr 0.04 for 256 images is the official 0.03 for 8 x 24

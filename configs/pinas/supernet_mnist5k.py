@@ -55,9 +55,9 @@ def labelled_digits(split, augmented_views=0):
 custom_hooks = [
     dict(type='RNGStateHook'),
     dict(type='PiNASCheckHook'),
-    dict(type='ZeroGradAsNoneHook'),
     dict(type='LearningMonitorHook', dataloader=labelled_digits('val', augmented_views=2),
          bank_dataloader=labelled_digits('train')),
+    dict(type='ZeroGradAsNoneHook'),
 ]
 
 # the official per-image rate: lr 0.03 for 192 images

@@ -8,7 +8,7 @@ Three formats, told apart by their keys:
   ``backbone.*``, a second copy of ``encoder_q.0``. Becomes a :class:`PiNAS` checkpoint (``configs/pinas/supernet.py``).
 - ``linear``: the linear training on the frozen supernet (OpenSelfSup ``SuperClassification``,
   ``configs/pinas_linear_training.py``): ``backbone.*`` (supernet) and ``head.fc_cls.*``. Becomes the linear probe of
-  ``configs/pinas/linear-probe_pinas_8xb32-steplr-100e_in1k.py`` (mmrazor ``SPOS`` over an mmpretrain classifier).
+  ``configs/pinas/linear_probe.py`` (mmrazor ``SPOS`` over an mmpretrain classifier).
 - ``subnet``: a retrained subnet (PyTorch-Encoding ``alone_resnest50``, ``experiments/recognition/verify.py``): one
   block per layer and ``fc.*``; or such a backbone inside a segmentation model (``pretrained.*``, no ``fc``). Becomes an
   mmpretrain classifier of ``configs/pinas/pinas-cls_32xb64_in1k.py`` (``backbone.*``, ``head.fc.*``), or the

@@ -4,7 +4,11 @@ Run before anything OpenMMLab is imported, so that a torch out of range, a torch
 missing toolbox ends in one message that names each problem and says what to run, instead of a traceback from deep
 inside a toolbox. mmcv without its compiled ops is enough for supernet training, search and export, which use none:
 it gets a one-line notice here, and :func:`require_compiled_ops` refuses it where mmdet / mmseg models need the ops.
-``tools/setup_env.sh`` ends by printing the versions found (:func:`print_versions`).
+``tools/setup_env.sh`` ends by printing the versions found (:func:`print_versions`, through
+``pinas_mm.compat.print_environment``, which adds the fixes applied).
+
+This module owns the version helpers (:func:`release`, :func:`at_least`, :func:`is_installed`) and imports nothing
+from the rest of pinas_mm: ``pinas_mm.compat`` uses it, never the other way round.
 """
 import importlib
 import importlib.metadata as metadata
@@ -13,11 +17,11 @@ import logging
 from packaging.requirements import Requirement
 from packaging.version import Version
 
-FIX = 'Run `make install` in the pinas_mm repository (see README, "Installation").'
+FIX = 'Run `make install` in the pinas_mm repository (see docs/en/get_started.md, "Installation").'
 BUILD_OPS = ('build them against the installed torch: `pip uninstall -y mmcv mmcv-lite && MMCV_WITH_OPS=1 pip install '
              '--no-build-isolation mmcv==2.1.0` (or `make install`), or `mim install mmcv==2.1.0` where OpenMMLab '
-             'publishes a wheel for your torch and CUDA (torch 2.0 / 2.1 with CUDA 11.8 / 12.1); see README, '
-             '"GPU cluster"')
+             'publishes a wheel for your torch and CUDA (torch 2.0 / 2.1 with CUDA 11.8 / 12.1); see '
+             'docs/en/get_started.md, "GPU clusters"')
 # The requirements of pinas_mm whose installed versions are checked against its supported ranges (install_requires).
 CHECKED = ('torch', 'torchvision', 'mmcv', 'mmengine', 'mmpretrain', 'mmdet', 'mmsegmentation', 'mmrazor')
 # The first torch release built against numpy 2; older ones crash on numpy 2 arrays.
@@ -33,6 +37,20 @@ class DependencyError(ImportError):
 def release(version):
     """``2.13.0+cu130`` -> ``Version('2.13.0')``: local build tags do not change what is supported."""
     return Version(Version(version).base_version)
+
+
+def is_installed(name):
+    """Whether a distribution called ``name`` is installed."""
+    try:
+        metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return False
+    return True
+
+
+def at_least(name, version):
+    """Whether the installed release of ``name`` (build tags such as ``+cu130`` ignored) is ``version`` or later."""
+    return release(metadata.version(name)) >= Version(version)
 
 
 def matching_torchvision(torch_version):
@@ -88,7 +106,7 @@ def check_dependencies():
                               + '\n  - '.join(problems) + f'\n{FIX}')
     if not has_compiled_ops():
         logger.warning('pinas_mm: mmcv %s has no compiled ops: supernet training, search and export work; the mmdet / '
-                       'mmseg transfer configs need them (README, "GPU cluster").', found['mmcv'])
+                       'mmseg transfer configs need them (docs/en/get_started.md, "GPU clusters").', found['mmcv'])
     return found
 
 
@@ -142,6 +160,7 @@ def require_compiled_ops_for(cfg):
 
 
 def print_versions():
+    """Print the installed stack: the checked packages, numpy, whether torch sees a GPU, and mmcv's ops."""
     for name, version in check_dependencies().items():
         print(f'{name:15s} {version}')
     import numpy
@@ -153,5 +172,3 @@ def print_versions():
         print(f'{"mmcv ops":15s} compiled (CUDA: {get_compiling_cuda_version()})')
     else:
         print(f'{"mmcv ops":15s} none (supernet, search and export only)')
-    from pinas_mm.compat import needed_fixes
-    print(f'{"compat fixes":15s} {", ".join(fix.__name__ for fix in needed_fixes())}')

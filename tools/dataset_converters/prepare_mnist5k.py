@@ -4,7 +4,13 @@ reused if already complete."""
 import argparse
 import sys
 
-from pinas_mm.datasets import DatasetError, prepare_cluttered_mnist5k, prepare_mnist5k_classification
+try:  # pinas_mm first: importing it checks the installed stack, before an OpenMMLab import can fail on it
+    import pinas_mm  # noqa: F401
+    from pinas_mm.datasets import DatasetError, prepare_cluttered_mnist5k, prepare_mnist5k_classification
+except ImportError as error:  # pinas_mm's DependencyError says what to install; any other is a bug
+    if type(error).__name__ != 'DependencyError':
+        raise
+    sys.exit(f'error: {error}')
 
 
 def main():

@@ -18,18 +18,26 @@ The result is checked against the model that ``--config`` builds: the same keys 
 import argparse
 import os
 import os.path as osp
+import sys
 
-import torch
-from mmengine.config import Config, DictAction
-from mmengine.registry import init_default_scope
-from mmengine.runner.checkpoint import _load_checkpoint
+try:  # pinas_mm first: importing it checks the installed stack, before an OpenMMLab import can fail on it
+    import pinas_mm  # noqa: F401
+    import torch
+    from mmengine.config import Config, DictAction
+    from mmengine.registry import init_default_scope
+    from mmengine.runner.checkpoint import _load_checkpoint
 
-from pinas_mm.apis.official_checkpoint import (OfficialCheckpointError, check_fits, detect_format, infer_subnet,
-                                               linear_to_probe, subnet_to_classifier, supernet_to_pinas)
-from pinas_mm.models import PiNASResNeSt
-from pinas_mm.registry import MODELS
-from pinas_mm.structures import dump_subnet, format_subnet, parse_subnet
-from pinas_mm.version import __version__
+    from pinas_mm.apis.official_checkpoint import (OfficialCheckpointError, check_fits, detect_format, infer_subnet,
+                                                   linear_to_probe, subnet_to_classifier, supernet_to_pinas)
+    from pinas_mm.fileio import CheckpointError
+    from pinas_mm.models import PiNASResNeSt
+    from pinas_mm.registry import MODELS
+    from pinas_mm.structures import SubnetError, dump_subnet, format_subnet, parse_subnet
+    from pinas_mm.version import __version__
+except ImportError as error:  # pinas_mm's DependencyError says what to install; any other is a bug
+    if type(error).__name__ != 'DependencyError':
+        raise
+    sys.exit(f'error: {error}')
 
 CONFIGS = osp.join(osp.dirname(osp.abspath(__file__)), '..', '..', 'configs', 'pinas')
 DEFAULT_CONFIGS = {'supernet': 'supernet.py', 'linear': 'linear_probe.py', 'subnet': 'pinas-cls_32xb64_in1k.py'}
@@ -129,5 +137,6 @@ def main():
 if __name__ == '__main__':
     try:
         main()
-    except OfficialCheckpointError as error:
-        raise SystemExit(f'error: {error}')
+    # a refusal (an environment or data problem the user must fix): its message, no traceback
+    except (CheckpointError, FileNotFoundError, OfficialCheckpointError, SubnetError) as error:
+        sys.exit(f'error: {error}')
