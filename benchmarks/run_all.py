@@ -83,7 +83,7 @@ def summarise(results_dir, failed):
             lines.append(f"| {name} | {setting} | {benchmark['ratio']} | {ratio:.3f} | "
                          f"{', '.join(f'{label} {value:.3f}' for label, value in checks.items())} | "
                          f"<= {benchmark['target']} | {'yes' if ratio <= benchmark['target'] else 'no'} |")
-            for model, f in values.get('device_figures', {}).items():  # results files before issue 20 have none
+            for model, f in values.get('device_figures', {}).items():  # older results files have none
                 b = f['breakdown'] or {}
                 device_lines.append(
                     f"| {name} | {setting} | {model} | {f['images_per_s']:.1f} | {f['achieved_tflops']:.3f} | "

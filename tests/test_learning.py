@@ -2,7 +2,7 @@
 """The Pi-NAS supernet learns: a short real run of the CPU twin's training on the bundled digits must end with
 cross-path retrieval well above chance and above the untrained supernet's, features that classify better than the
 untrained ones (kNN, labels used only to measure) and no collapse. Unit tests of pairing, EMA and queue could not
-catch a recipe whose supernet collapses (issue 19); this does (see the second test)."""
+catch a recipe whose supernet collapses; this does (see the second test)."""
 import os.path as osp
 
 import pytest
@@ -23,7 +23,7 @@ def train_twin(repo_root, mnist5k, work_dir, **options):
         'train_dataloader.dataset.indices': 3200, 'train_cfg.max_epochs': EPOCHS, 'param_scheduler.0.T_max': EPOCHS,
         'param_scheduler.0.end': EPOCHS, 'default_hooks.checkpoint.interval': EPOCHS,
         'optim_wrapper.optimizer.lr': 0.03, **options})
-    monitor = cfg.custom_hooks[-1]
+    monitor = next(hook for hook in cfg.custom_hooks if hook['type'] == 'LearningMonitorHook')
     monitor.interval = EPOCHS  # before and after training
     for views in (cfg.train_dataloader.dataset.pipeline[1], monitor.dataloader.dataset.pipeline[1]):
         views.transforms[-1][0].crop_ratio_range = (0.5, 1.)

@@ -11,8 +11,9 @@ same space and task: Kendall tau, Spearman rho, top-5 overlap, with 95 % bootstr
 
 Stored: ``supernet_scores_v1.json`` (the configs' candidates on the plain digits; against ``standalone_v2.json``),
 ``supernet_scores_v2.json`` (``--space widths --task cluttered``; against ``standalone_v4.json``) and
-``supernet_scores_v3.json`` (the same, with the Pi-NAS recipe of the official code, issue 19; v1 and v2 measured
-supernets of a recipe that collapsed).
+``supernet_scores_v3.json`` (the same, with the Pi-NAS recipe of the official code of then; v1 and v2 measured
+supernets of a recipe that collapsed) and ``supernet_scores_v4_e<E>.json`` (the same, with the recipe of the official
+code in every detail, trained for E epochs: ``schedule_curve.py``).
 
 Methods: Pi-NAS (self-supervised, label-free contrastive score after BN recalibration), the same supernet scored by
 kNN top-1 (labels only measure), SPOS (supervised, its own classifier's accuracy), MixPath (SPOS training with up to 2

@@ -1,4 +1,6 @@
 # Copyright (c) pinas_mm contributors. All rights reserved.
+from contextlib import contextmanager
+
 import torch
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
@@ -6,9 +8,26 @@ from mmengine.model import is_model_wrapper
 from pinas_mm.evaluation.learning import COLLAPSE_COSINE, learning_figures
 from pinas_mm.models.algorithms import PiNAS
 from pinas_mm.models.task_modules.scores.base import views_of
+from pinas_mm.models.utils import tracked_bns
 from pinas_mm.registry import HOOKS
 from pinas_mm.utils.random_state import preserved_random_state
 from ..runner.utils import load_fixed_batches
+
+
+@contextmanager
+def untracked_bn_statistics(model):
+    """Within the block, the BN layers of ``model`` keep no running statistics: in train mode they normalise with
+    the batch's statistics all the same (the same figures, to the bit), without computing statistics that the
+    measurement restores anyway (SplitBN's whole-batch ``var_mean``: on the CPU twin a measurement takes 3.5 s instead
+    of 5.1 s, one thread); in eval mode they use their running statistics as before. On exit they keep them again."""
+    bns = tracked_bns([model])
+    for bn in bns:
+        bn.track_running_stats = False
+    try:
+        yield
+    finally:
+        for bn in bns:
+            bn.track_running_stats = True
 
 
 @HOOKS.register_module()
@@ -80,7 +99,7 @@ class LearningMonitorHook(Hook):
 
     def measure(self, model):
         """:func:`learning_figures` of ``model`` on the loaded images, leaving the random generators as they were."""
-        with preserved_random_state():
+        with preserved_random_state(), untracked_bn_statistics(model):
             return learning_figures(model, self.images, self.path_pairs, self.seed, self.labels, self.bank,
                                     self.bank_labels)
 

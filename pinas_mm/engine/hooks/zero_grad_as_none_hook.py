@@ -12,7 +12,9 @@ def drop_zero_gradients(optimizer, args=None, kwargs=None):
         return
     # one norm kernel per device and dtype and one host synchronisation, instead of one per parameter
     norms = torch._foreach_norm([p.grad for p in params])
-    for param, is_zero in zip(params, torch.stack([n.float() for n in norms]).eq(0).tolist()):
+    if any(norm.dtype != norms[0].dtype for norm in norms):  # mixed dtypes: stack needs one
+        norms = [norm.float() for norm in norms]
+    for param, is_zero in zip(params, torch.stack(norms).eq(0).tolist()):
         if is_zero:
             param.grad = None
 
