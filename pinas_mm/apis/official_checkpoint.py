@@ -48,7 +48,7 @@ class OfficialCheckpointError(ValueError):
     """A checkpoint that is not one of the official code's, or that does not fit the model it converts to."""
 
 
-def _rename_backbone_key(key, shortcut_in_layer1_moves=True):
+def _rename_backbone_key(key):
     """One official backbone key as pinas_mm's (supernet or subnet layer names alike)."""
     for official, ours in _STEM.items():
         if key.startswith(official + '.'):
@@ -63,7 +63,7 @@ def _rename_backbone_key(key, shortcut_in_layer1_moves=True):
             return key
         layer, rest = match.groups()
         prefix = f'{layer}.'
-    if layer.startswith('layer1.') and shortcut_in_layer1_moves:  # stride 1: no average pool before the conv
+    if layer.startswith('layer1.'):  # stride 1: no average pool before the conv
         rest = _LAYER1_SHORTCUT.sub(lambda m: f'downsample.{int(m.group(1)) - 1}.', rest)
     return prefix + rest
 
