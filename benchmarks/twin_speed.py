@@ -8,10 +8,12 @@ config's own data loader and workers on the mnist_5k digits, ``ZeroGradAsNoneHoo
 - ``before``: the twin as shipped before this benchmark: 2 persistent data-loader workers next to torch's default
   of one compute thread per core, and the code paths of then, kept in this file (``old_*``): the EMA teacher update
   as one ``lerp_`` (and one ``to``) per parameter in a Python loop, ``drop_zero_gradients`` converting every
-  gradient norm with ``float()`` before stacking them, and the learning monitor's BN layers computing running
-  statistics that its measurement then restores;
+  gradient norm with ``float()`` before stacking them, the learning monitor's BN layers computing running
+  statistics that its measurement then restores, and SplitBN taking the whole batch's running statistics in a pass
+  of ``var_mean`` of its own;
 - ``now``: the config and the code as they are (one compute thread unless ``OMP_NUM_THREADS`` says otherwise, the
-  teacher update as one ``torch._foreach_lerp_``, the monitor's BN layers without running statistics);
+  teacher update as one ``torch._foreach_lerp_``, the monitor's BN layers without running statistics, SplitBN's
+  running statistics combined from the statistics its slices' normalisation computes anyway);
 - candidates (``--candidates``): one change at a time, from the settings of then or from now, to say what each
   brings; 'other draws' marks worker counts that change which random augmentations the images get (each worker
   draws from its own seeded generators), 'other math' a change of the update itself: their losses differ.
@@ -30,17 +32,19 @@ alternated over the same batch; then torch.profiler's top operators of one step 
 
 The learning monitor (``LearningMonitorHook``) is left out of the timed runs, whose few iterations it would dominate;
 its cost is measured on its own (``--monitor-rounds``, a fresh process each: loading its images, once a run, then one
-measurement, as after every epoch) for ``before`` and ``now`` and added to 62 steps for the time of an epoch; its
-figures of both are compared. Operator count: the operator events (torch.profiler) of one training step of the
-FULL-size supernet (``configs/pinas/supernet.py``'s model, batch 2 of 224x224, fp32, CPU, SGD with
-``ZeroGradAsNoneHook``'s pre-hook) with the old code paths and the current ones.
+measurement, as after every epoch) for ``before``, ``now`` and (among the candidates) ``now, old code``, and added to
+62 steps for the time of an epoch; their figures are compared. Operator count: the operator events (torch.profiler)
+of one training step of the FULL-size supernet (``configs/pinas/supernet.py``'s model, batch 2 of 224x224, fp32, CPU,
+SGD with ``ZeroGradAsNoneHook``'s pre-hook) with the old code paths and the current ones.
 
 Run: ``python benchmarks/twin_speed.py [--rounds 3] [--iters 25] [--warmup 5] [--candidates [NAME ...]]
-[--candidate-rounds 1] [--monitor-rounds 2] [--data-root data/mnist5k] [--no-parts] [--no-full-size-ops]``
+[--candidate-rounds 1] [--monitor-rounds 2] [--parts-steps 4] [--data-root data/mnist5k] [--no-full-size-ops]``
 (``--candidates`` alone: all of them). Prints a table and writes ``benchmarks/results/twin_speed.{json,md}``
 (``--results-dir DIR``: in DIR; ``--results-name``: another name); prepares the digits in ``--data-root`` if
 missing. ``--nice N`` runs the children at that niceness; ``--realtime P`` at real-time priority P (root): the
-figures of a machine nobody else uses, while the others' programs wait (keep such runs short).
+figures of a machine nobody else uses, while the others' programs wait (keep such runs short). Every finished
+measurement is kept (``--state``) until the results are written: run the same command again after an interruption
+and it continues.
 """
 import argparse
 import contextlib
@@ -110,6 +114,28 @@ def old_drop_zero_gradients(optimizer, args=None, kwargs=None):
             param.grad = None
 
 
+def old_split_bn_forward(self, x):
+    import torch
+    import torch.nn.functional as F
+    if not self.training or self.num_splits == 1:
+        return torch.nn.BatchNorm2d.forward(self, x)
+    batch, channels = x.shape[:2]
+    if batch % self.num_splits:
+        raise ValueError(f'SplitBN with num_splits={self.num_splits} got a batch of {batch} images, which it '
+                         'cannot split into equal slices; make the batch size a multiple of num_splits')
+    if self.track_running_stats:
+        self.num_batches_tracked.add_(1)
+        factor = 1. / float(self.num_batches_tracked) if self.momentum is None else self.momentum
+        with torch.no_grad():  # the whole batch's statistics, as nn.BatchNorm2d keeps them
+            var, mean = torch.var_mean(x.float(), dim=(0, 2, 3), correction=1)
+            self.running_mean.lerp_(mean.to(self.running_mean.dtype), factor)
+            self.running_var.lerp_(var.to(self.running_var.dtype), factor)
+    slices = x.unflatten(0, (self.num_splits, -1)).transpose(0, 1).flatten(1, 2)
+    repeat = (lambda t: None if t is None else t.repeat(self.num_splits))
+    out = F.batch_norm(slices, None, None, repeat(self.weight), repeat(self.bias), True, 0., self.eps)
+    return out.unflatten(1, (self.num_splits, channels)).transpose(0, 1).flatten(0, 1)
+
+
 def old_measure(self, model):
     from pinas_mm.engine.hooks.learning_monitor_hook import learning_figures, preserved_random_state
     with preserved_random_state():
@@ -120,20 +146,22 @@ def old_measure(self, model):
 @functools.lru_cache(None)
 def _new_code():
     from pinas_mm.engine.hooks import LearningMonitorHook, zero_grad_as_none_hook
-    from pinas_mm.models.utils import SampledPathEMA
-    return SampledPathEMA.update_parameters, zero_grad_as_none_hook.drop_zero_gradients, LearningMonitorHook.measure
+    from pinas_mm.models.utils import SampledPathEMA, SplitBatchNorm2d
+    return (SampledPathEMA.update_parameters, zero_grad_as_none_hook.drop_zero_gradients, LearningMonitorHook.measure,
+            SplitBatchNorm2d.forward)
 
 
 def set_code(code):
     """Use the code paths of then (``'old'``) or the package's own (``'new'``). ``ZeroGradAsNoneHook`` looks its
     function up when it registers it: set the code before training starts."""
     from pinas_mm.engine.hooks import LearningMonitorHook, zero_grad_as_none_hook
-    from pinas_mm.models.utils import SampledPathEMA
-    update, drop, measure = _new_code() if code == 'new' else (old_update_parameters, old_drop_zero_gradients,
-                                                               old_measure)
+    from pinas_mm.models.utils import SampledPathEMA, SplitBatchNorm2d
+    update, drop, measure, split_bn = _new_code() if code == 'new' else (
+        old_update_parameters, old_drop_zero_gradients, old_measure, old_split_bn_forward)
     SampledPathEMA.update_parameters = update
     zero_grad_as_none_hook.drop_zero_gradients = drop
     LearningMonitorHook.measure = measure
+    SplitBatchNorm2d.forward = split_bn
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -232,7 +260,7 @@ def child_parts(spec, data_root, steps):
     from mmengine.runner import Runner
     from pinas_mm.engine.hooks import zero_grad_as_none_hook
     from pinas_mm.models.algorithms import PiNAS
-    from pinas_mm.models.utils import SampledPathEMA
+    from pinas_mm.models.utils import SampledPathEMA, SplitBatchNorm2d
     times = collections.defaultdict(float)
 
     def timing(function, key):
@@ -246,12 +274,15 @@ def child_parts(spec, data_root, steps):
                 times[part] += time.perf_counter() - start
         return wrapper
 
-    codes = {code: (timing(update, 'teacher update (EMA)'), timing(drop, 'ZeroGradAsNoneHook pre-hook'))
-             for code, (update, drop) in (('old', (old_update_parameters, old_drop_zero_gradients)),
-                                          ('new', _new_code()[:2]))}
+    new_update, new_drop, _, new_split_bn = _new_code()
+    codes = {code: (timing(update, 'teacher update (EMA)'), timing(drop, 'ZeroGradAsNoneHook pre-hook'), split_bn)
+             for code, (update, drop, split_bn) in (
+                 ('old', (old_update_parameters, old_drop_zero_gradients, old_split_bn_forward)),
+                 ('new', (new_update, new_drop, new_split_bn)))}
 
     def use(code):
-        SampledPathEMA.update_parameters, zero_grad_as_none_hook.drop_zero_gradients = codes[code]
+        (SampledPathEMA.update_parameters, zero_grad_as_none_hook.drop_zero_gradients,
+         SplitBatchNorm2d.forward) = codes[code]
 
     with tempfile.TemporaryDirectory() as work_dir:
         runner = Runner.from_cfg(twin_config(dict(spec, workers=0, persistent=False), data_root, work_dir))
@@ -404,6 +435,32 @@ def figures_difference(figures, reference):
 # Parent
 
 
+class State:
+    """Every finished measurement, kept in a JSON file as it comes: a run that was stopped continues where it stopped
+    (same arguments) instead of starting over; removed once the results are written."""
+
+    def __init__(self, path, settings):
+        self.path, self.settings, self.done = path, settings, {}
+        if osp.exists(path):
+            with open(path) as f:
+                stored = json.load(f)
+            if stored['settings'] == settings:
+                self.done = stored['done']
+                print(f'continuing from {path}: {len(self.done)} measurements done', flush=True)
+
+    def get(self, key, measure):
+        if key not in self.done:
+            self.done[key] = measure()
+            with open(self.path + '.tmp', 'w') as f:
+                json.dump(dict(settings=self.settings, done=self.done), f)
+            os.replace(self.path + '.tmp', self.path)
+        return self.done[key]
+
+    def remove(self):
+        if osp.exists(self.path):
+            os.remove(self.path)
+
+
 def plural(threads):
     return f"{threads} thread{'s' if threads != 1 else ''}"
 
@@ -417,6 +474,7 @@ def table(results):
              + (f" Children at real-time priority (SCHED_RR {results['realtime']}): the machine as if idle, other "
                 "programs stopped (the compute threads then keep a core until they wait, which favours two threads "
                 "next to two workers)." if results.get('realtime') else ''), '',
+             *([results['note'], ''] if results.get('note') else []),
              '| variant | workers | persistent | threads | code | steps/s (median) | ratio of medians to before | '
              'median round ratio | ratio of maxima | load during runs | max rel. loss diff, first '
              f"{results['check_iters']} iters | epoch s (62 steps + monitor) |", '|' + '---|' * 12]
@@ -467,7 +525,7 @@ def table(results):
                   f"{ops['old']['counts'].get('aten::to', 0)} -> {ops['new']['counts'].get('aten::to', 0)}, "
                   f"aten::lerp_ {ops['old']['counts'].get('aten::lerp_', 0)} -> "
                   f"{ops['new']['counts'].get('aten::lerp_', 0)} (on CPU a multi-tensor operation runs one operator "
-                  'per tensor inside it; on a GPU it launches a few kernels for all of them)."']
+                  'per tensor inside it; on a GPU it launches a few kernels for all of them).']
     return '\n'.join(lines + ['', results['method']]) + '\n'
 
 
@@ -494,6 +552,8 @@ def main():
     parser.add_argument('--results-name', default='twin_speed',
                         help='results file name, without .json/.md (default twin_speed)')
     parser.add_argument('--results-dir', help='where to write the results (default: benchmarks/results)')
+    parser.add_argument('--state', help='where finished measurements are kept until the results are written, so that '
+                        'a stopped run continues (default: <tmp>/<results name>.state.json)')
     parser.add_argument('--child', nargs='+', help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -521,30 +581,35 @@ def main():
                    warmup=args.warmup, candidate_rounds=min(args.candidate_rounds, args.rounds),
                    check_iters=args.check_iters, rtol=args.rtol, nice=args.nice, realtime=args.realtime,
                    specs={name: SPECS[name] for name in names}, method='\n\n'.join(__doc__.split('\n\n')[1:6]))
+    state = State(args.state or osp.join(tempfile.gettempdir(), f'{args.results_name}.state.json'),
+                  dict(vars(args), candidates=names, state=None))
     runs = {name: [] for name in names}
     for index in range(args.rounds):
         for name in rotate(names if index < args.candidate_rounds else names[:2], index):
             print(f'round {index + 1}/{args.rounds}: {name} ...', flush=True)
-            run = run_child(args, 'train', name, args.data_root, str(args.iters), threads=SPECS[name]['threads'])
-            run['load_average'] = [round(load, 2) for load in os.getloadavg()]
+            run = state.get(f'train {index} {name}', lambda: dict(
+                run_child(args, 'train', name, args.data_root, str(args.iters), threads=SPECS[name]['threads']),
+                load_average=[round(load, 2) for load in os.getloadavg()]))
             runs[name].append(run)
             print(f"  {steps_per_s(run['ends_s'], args.warmup):.3f} steps/s, first losses "
                   f"{[loss['loss'] for loss in run['losses'][:args.check_iters]]}", flush=True)
-    monitor = {'before': [], 'now': []}
+    monitor = {name: [] for name in ('before', 'now', 'now, old code') if name in names}  # the thread counts, the code
     for index in range(args.monitor_rounds):
         for name in rotate(list(monitor), index):
             print(f'monitor {index + 1}/{args.monitor_rounds}: {name} ...', flush=True)
-            monitor[name].append(run_child(args, 'monitor', name, args.data_root, threads=SPECS[name]['threads']))
+            monitor[name].append(state.get(f'monitor {index} {name}', lambda: run_child(
+                args, 'monitor', name, args.data_root, threads=SPECS[name]['threads'])))
     results['monitor'] = {name: measured for name, measured in monitor.items() if measured}
     if args.parts_steps:
         results['parts'] = {}
         for name in ('before', 'now'):  # their thread counts
             print(f'where the time goes, {name} ...', flush=True)
-            results['parts'][name] = run_child(args, 'parts', name, args.data_root, str(args.parts_steps),
-                                               threads=SPECS[name]['threads'])
+            results['parts'][name] = state.get(f'parts {name}', lambda: run_child(
+                args, 'parts', name, args.data_root, str(args.parts_steps), threads=SPECS[name]['threads']))
     if not args.no_full_size_ops:
         print('full-size operator count ...', flush=True)
-        results['full_size_ops'] = {code: run_child(args, 'ops', code, threads=1) for code in ('old', 'new')}
+        results['full_size_ops'] = {code: state.get(f'ops {code}', lambda: run_child(args, 'ops', code, threads=1))
+                                    for code in ('old', 'new')}
     results['runs'] = runs
     results['variants'] = summarise({name: [steps_per_s(run['ends_s'], args.warmup) for run in runs[name]]
                                      for name in names})
@@ -558,6 +623,7 @@ def main():
         passed &= worst <= args.rtol or '(other' in name
     results['loss_check_passed'] = passed
     save_results(args.results_name, results, table, args.results_dir or RESULTS)
+    state.remove()
     if not passed:
         sys.exit(1)
 

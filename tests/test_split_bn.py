@@ -24,17 +24,32 @@ def test_each_slice_is_normalised_on_its_own_statistics_as_on_its_own_rank():
     assert not torch.allclose(per_rank, plain(images), atol=1e-3)  # a plain BN would share the whole batch's
 
 
-def test_running_statistics_and_evaluation_are_a_plain_batchnorms():
+@pytest.mark.parametrize('num_splits,momentum', [(2, None), (4, 0.1), (8, 0.5)])
+def test_running_statistics_and_evaluation_are_a_plain_batchnorms(num_splits, momentum):
+    """The running statistics are the whole batch's, combined from the slices' (no pass of their own)."""
     torch.manual_seed(0)
-    split, plain = SplitBatchNorm2d(3, num_splits=2, momentum=None), nn.BatchNorm2d(3, momentum=None)
+    split = SplitBatchNorm2d(3, num_splits=num_splits, momentum=momentum)
+    plain = nn.BatchNorm2d(3, momentum=momentum)
     for _ in range(3):
-        images = torch.randn(8, 3, 4, 4) * 3 + 1
+        # slices with other means and spreads, so that the between-slice part of the variance matters
+        images = torch.randn(16, 3, 4, 4) * torch.linspace(1, 4, 16).view(16, 1, 1, 1) + torch.arange(16.).view(
+            16, 1, 1, 1)
         split(images), plain(images)
     for name, value in plain.state_dict().items():  # BN recalibration's cumulative average included
         torch.testing.assert_close(split.state_dict()[name], value, msg=name)
     split.eval(), plain.eval()
     images = torch.randn(5, 3, 4, 4)  # evaluation: any batch size
     torch.testing.assert_close(split(images), plain(images))
+
+
+def test_without_running_statistics_it_normalises_the_same_slices():
+    torch.manual_seed(0)
+    split = SplitBatchNorm2d(3, num_splits=4, track_running_stats=False)
+    images = torch.randn(8, 3, 2, 2)
+    per_rank = torch.cat([nn.functional.batch_norm(chunk, None, None, split.weight, split.bias, True)
+                          for chunk in images.chunk(4)])
+    torch.testing.assert_close(split(images), per_rank)
+    assert split.running_mean is None
 
 
 def test_a_batch_that_does_not_split_is_refused_with_the_sizes():

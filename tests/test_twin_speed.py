@@ -128,6 +128,22 @@ def test_summary_pairs_rounds_and_figures_difference():
     assert twin_speed.figures_difference(dict(a=1.0, b=2.0), dict(a=1.5, b=2.0)) == 0.5
 
 
+def test_state_keeps_measurements_for_the_same_settings_only(tmp_path):
+    path, calls = str(tmp_path / 'state.json'), []
+
+    def measure():
+        calls.append(1)
+        return dict(value=len(calls))
+
+    assert twin_speed.State(path, dict(rounds=3)).get('a', measure) == dict(value=1)
+    assert twin_speed.State(path, dict(rounds=3)).get('a', measure) == dict(value=1)  # continued: not measured again
+    assert twin_speed.State(path, dict(rounds=2)).get('a', measure) == dict(value=2)  # other settings: measured
+    state = twin_speed.State(path, dict(rounds=2))
+    assert state.done == {'a': dict(value=2)}
+    state.remove()
+    assert not (tmp_path / 'state.json').exists()
+
+
 @pytest.mark.parametrize('name', list(twin_speed.CANDIDATES))
 def test_candidates_change_what_their_names_say(name):
     spec = twin_speed.CANDIDATES[name]

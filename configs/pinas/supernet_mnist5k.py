@@ -35,13 +35,13 @@ train_dataloader = dict(
 
 # One compute thread (torch's default: one per core) unless OMP_NUM_THREADS asks for more. On 2 cores the two
 # data-loader workers, and any other program, take a core from one of two compute threads now and then, and every
-# parallel torch operator waits for it. benchmarks/twin_speed.py, runs alternated with the settings of before (two
-# threads): on this 2-core machine shared with other runs (load average 4-5; results/twin_speed.md) 1.62 steps/s
-# against 0.16 (10x; an epoch with the learning monitor 44 s against 445 s); with the machine to itself (real-time
-# priority; twin_speed.realtime.md) 2.66 against 2.44 steps/s (1.09x), the monitor 5.2 s against 3.8 s (epochs
-# even, 29 s). Only the order of float sums changes: the first 5 losses agree to 3e-6, the monitor's figures to
-# 3e-8. It applies when the config is read: to configs built on this one (search_mnist5k.py) and to programs that
-# read it in-process, over a count they set before. OMP_NUM_THREADS=2 python tools/train.py ... keeps two.
+# parallel torch operator waits for it. benchmarks/twin_speed.py, runs alternated with two threads (as before): with
+# other trainings on the same 2 cores (load average 4-5, results/twin_speed.loaded.md) 1.62 steps/s against 0.16
+# (10x; an epoch with the learning monitor 44 s against 445 s); on the idle machine (results/twin_speed.md) 2.83
+# against 2.39 (1.19x; 1.09x in twin_speed.realtime.md; an epoch 25 s against 29 s). Only the order of float sums
+# changes: the first 5 losses agree to 3e-6, the monitor's figures to 3e-8. It applies when the config is read: to
+# configs built on this one (search_mnist5k.py) and to programs that read it in-process, over a count they set
+# before; OMP_NUM_THREADS=2 python tools/train.py ... keeps two.
 import os  # noqa: E402
 import torch  # noqa: E402
 
