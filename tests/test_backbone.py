@@ -5,13 +5,13 @@ import argparse
 
 import pytest
 import torch
-from mmengine.config import DictAction
 from mmrazor.models.mutables import OneShotMutableOP
 from mmrazor.models.mutators import NasMutator
 from mmrazor.structures import convert_fix_subnet, export_fix_subnet
 
 from pinas_mm.models import PiNASResNeSt
 from pinas_mm.structures import SubnetError, parse_subnet, subnet_state_dict
+from pinas_mm.utils.dict_action import DictAction
 
 # A scaled-down space of the same family: 5 layers, widths / 4, every shape change of the full space kept.
 SMALL = dict(stage_blocks=(1, 2, 1, 1), stem_channels=16, base_channels=16, out_indices=(0, 1, 2, 3))
@@ -126,14 +126,20 @@ def test_every_subnet_form_reads_the_same(tmp_path, repo_root):
         assert parse_subnet(form, layers, ['0', '1', '2', '3']) == expected, form
 
 
-def test_a_subnet_given_on_the_command_line_keeps_its_leading_zeros():
+@pytest.mark.parametrize('written', ['arch=03002', "arch='03002'", 'arch="03002"'])
+def test_a_subnet_given_on_the_command_line_keeps_its_leading_zeros(written):
     parser = argparse.ArgumentParser()
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
-    options = parser.parse_args(['--cfg-options', 'arch=03002']).cfg_options
-    assert options == dict(arch=3002)  # mmengine reads the digits as a number
-    assert ''.join(PiNASResNeSt(**SMALL, **options).subnet) == '03002'
-    with pytest.raises(SubnetError, match='subnet has 6 layers, the space has 5'):
-        PiNASResNeSt(**SMALL, arch=300201)
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)  # pinas_mm's, as its tools use
+    options = parser.parse_args(['--cfg-options', written, 'lr=0.01', 'depth=50']).cfg_options
+    assert options == dict(arch='03002', lr=0.01, depth=50)  # other values are read as mmengine reads them
+    assert ''.join(PiNASResNeSt(**SMALL, arch=options['arch']).subnet) == '03002'
+
+
+@pytest.mark.parametrize('arch, digits', [(3002, 4), (300201, 6)])
+def test_a_number_of_another_digit_count_is_refused_saying_to_quote_it(arch, digits):
+    with pytest.raises(SubnetError, match=f'number of {digits} digits, the space has 5 layers.*quote it'):
+        PiNASResNeSt(**SMALL, arch=arch)
+    assert ''.join(PiNASResNeSt(**SMALL, arch=30021).subnet) == '30021'  # one digit a layer: the same subnet
 
 
 @pytest.mark.parametrize('name, digits', [('pinas-trans', '3333113330011021'), ('pinas-cls', '3013231203213032'),

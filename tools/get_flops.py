@@ -12,12 +12,13 @@ try:  # pinas_mm first: importing it checks the installed stack, before an OpenM
     import pinas_mm  # noqa: F401
     import torch.nn as nn
     from mmengine.analysis import get_model_complexity_info
-    from mmengine.config import Config, DictAction
+    from mmengine.config import Config
     from mmengine.model import revert_sync_batchnorm
     from mmengine.registry import MODELS, init_default_scope
 
     from pinas_mm.apis import find_backbone_cfg
     from pinas_mm.structures import SubnetError
+    from pinas_mm.utils.dict_action import DictAction
 except ImportError as error:  # pinas_mm's DependencyError says what to install; any other is a bug
     if type(error).__name__ != 'DependencyError':
         raise

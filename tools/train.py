@@ -7,13 +7,14 @@ import sys
 
 try:  # pinas_mm first: importing it checks the installed stack, before an OpenMMLab import can fail on it
     import pinas_mm  # noqa: F401
-    from mmengine.config import Config, DictAction
+    from mmengine.config import Config
     from mmengine.runner import Runner
 
     from pinas_mm.datasets import DatasetError
     from pinas_mm.fileio import CheckpointError
     from pinas_mm.structures import SubnetError
     from pinas_mm.utils.check_env import DependencyError, require_compiled_ops_for
+    from pinas_mm.utils.dict_action import DictAction
     from pinas_mm.utils.launcher import close_process_group, setup_launcher
 except ImportError as error:  # pinas_mm's DependencyError says what to install; any other is a bug
     if type(error).__name__ != 'DependencyError':

@@ -18,7 +18,7 @@ import os.path as osp
 from types import SimpleNamespace
 
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.runner import load_checkpoint
 from mmpretrain.models import SelfSupDataPreprocessor
@@ -27,6 +27,7 @@ from common import (LEARNING_FIGURES, REPO, RESULTS, ResultsFile, add_space_argu
                     space_settings)  # benchmarks/ranking/ is on sys.path
 from pinas_mm.evaluation.learning import backbone_figures
 from pinas_mm.registry import HOOKS, MODELS
+from pinas_mm.utils.dict_action import DictAction
 from supernets import METHODS, default_work_dir, space_options, supernet_work_dir, supervised
 
 UNTRAINED = 'untrained (as initialised)'  # the floor: a supernet as built, before training

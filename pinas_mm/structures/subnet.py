@@ -10,8 +10,8 @@ A subnet chooses, for every searchable layer, one candidate (single-path) or a n
 - a list with one entry per layer, in order: ``[3, 3, 3, 3, 1, ...]`` (multi-path: ``[[0, 3], [1], ...]``);
 - a string of digits, one per layer: ``'3333113330011021'``, or space-separated, where a token of several digits is
   a multi-path set: ``'03 1 2 ...'``;
-- that string read as a number, as mmengine's ``--cfg-options model.backbone.arch=03002`` reads it (``3002``): its
-  digits, with the leading zeros the number lost.
+- a number with one digit per layer (``3333113330011021``). A number of fewer digits is refused: its leading zeros
+  are lost (``03002`` as a number is ``3002``), and padding them back would guess; write it as a string.
 """
 import os.path as osp
 import re
@@ -36,8 +36,15 @@ def load_subnet(subnet):
 
 def _entries(subnet, layer_names):
     """The raw per-layer entries of any accepted form, in ``layer_names`` order."""
-    if isinstance(subnet, int) and not isinstance(subnet, bool):  # a digit string that --cfg-options made a number
-        subnet = str(subnet).zfill(len(layer_names))
+    if isinstance(subnet, int) and not isinstance(subnet, bool):
+        digits = str(subnet)
+        if len(digits) != len(layer_names):
+            raise SubnetError(
+                f'subnet {subnet} is a number of {len(digits)} digits, the space has {len(layer_names)} layers '
+                f'({layer_names[0]}..{layer_names[-1]}); a number loses its leading zeros: quote it, '
+                f"arch='{digits.zfill(len(layer_names)) if len(digits) < len(layer_names) else digits}' in a "
+                "config (pinas_mm's tools keep --cfg-options model.backbone.arch=0... a string)")
+        subnet = digits
     if isinstance(subnet, str):
         tokens = subnet.split() if any(c.isspace() for c in subnet.strip()) else list(subnet.strip())
         subnet = [list(token) if len(token) > 1 else token for token in tokens]

@@ -23,7 +23,7 @@ import sys
 try:  # pinas_mm first: importing it checks the installed stack, before an OpenMMLab import can fail on it
     import pinas_mm  # noqa: F401
     import torch
-    from mmengine.config import Config, DictAction
+    from mmengine.config import Config
     from mmengine.registry import init_default_scope
     from mmengine.runner.checkpoint import _load_checkpoint
 
@@ -33,6 +33,7 @@ try:  # pinas_mm first: importing it checks the installed stack, before an OpenM
     from pinas_mm.models import PiNASResNeSt
     from pinas_mm.registry import MODELS
     from pinas_mm.structures import SubnetError, dump_subnet, format_subnet, parse_subnet
+    from pinas_mm.utils.dict_action import DictAction
     from pinas_mm.version import __version__
 except ImportError as error:  # pinas_mm's DependencyError says what to install; any other is a bug
     if type(error).__name__ != 'DependencyError':
