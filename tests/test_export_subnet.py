@@ -1,8 +1,10 @@
 # Copyright (c) pinas_mm contributors. All rights reserved.
 """tools/export_subnet.py: a supernet checkpoint becomes a standalone backbone that loads as `Pretrained` and computes
 exactly what the supernet path computed."""
+import random
 import subprocess
 import sys
+import time
 
 import pytest
 import torch
@@ -13,7 +15,7 @@ from mmrazor.models.mutables import OneShotMutableOP
 from pinas_mm.apis import export_subnet, find_backbone_cfg
 from pinas_mm.models import PiNASResNeSt
 from pinas_mm.registry import MODELS
-from pinas_mm.structures import SubnetError
+from pinas_mm.structures import SubnetError, format_subnet
 
 SMALL = dict(stage_blocks=(1, 2, 1, 1), stem_channels=16, base_channels=16, out_indices=(0, 1, 2, 3))
 SUBNET = '31203'
@@ -112,3 +114,60 @@ def test_a_damaged_checkpoint_is_named_and_the_safe_loader_kept(trained_supernet
     assert last_line.startswith(f'error: {damaged} is not a checkpoint, or no longer one')
     assert 'weights_only' not in result.stderr
     assert not (tmp_path / 'subnet.pth').exists()
+
+
+def export_until_written(command, out_dir, delay=None):
+    """Run an export; with ``delay``, kill -9 it that many seconds after its first temporary file appears. Without,
+    return how long its temporary files lived: the time it takes to write."""
+    existing = {p.name for p in out_dir.iterdir()}
+
+    def temporaries():
+        return {p.name for p in out_dir.iterdir() if p.name.startswith('.') or p.suffix == '.tmp'} - existing
+
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    while process.poll() is None and not temporaries():
+        time.sleep(0.001)
+    start = time.monotonic()
+    if delay is not None:
+        time.sleep(delay)
+        process.kill()
+    while process.poll() is None and temporaries():
+        time.sleep(0.001)
+    written = time.monotonic() - start
+    returncode = process.wait(timeout=120)
+    assert returncode == 0 or delay is not None and returncode == -9, process.stderr.read()[-3000:]
+    process.stderr.close()
+    return written
+
+
+def load_pair(out):
+    """The exported pair as a user loads it; refused if the checkpoint is of another subnet than the YAML."""
+    backbone = PiNASResNeSt(arch=str(out.with_suffix('.yaml')), **SMALL,
+                            init_cfg=dict(type='Pretrained', checkpoint=str(out), prefix='backbone.'))
+    backbone.init_weights()
+    return format_subnet(backbone.subnet)
+
+
+def test_a_re_export_killed_at_a_random_moment_keeps_a_whole_pair(trained_supernet, tmp_path):
+    folder, _ = trained_supernet
+    out = tmp_path / 'subnet.pth'
+    command = [sys.executable, 'tools/export_subnet.py', str(folder / 'supernet.py'), str(folder / 'epoch_1.pth'),
+               '--out', str(out), '--subnet']
+    window = export_until_written(command + [SUBNET], tmp_path)  # the first export; how long its writing takes
+    (tmp_path / 'subnet.pth.tmp').write_bytes(b'a temporary that an older crash left')
+    rng = random.Random(0)
+    for subnet in ('02130', '13021'):
+        export_until_written(command + [subnet], tmp_path, delay=rng.uniform(0, window))
+        assert load_pair(out) in (SUBNET, subnet)
+    export_until_written(command + ['20312'], tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['subnet.pth', 'subnet.yaml']
+    assert load_pair(out) == '20312'
+
+
+def test_a_refused_export_writes_nothing(trained_supernet, tmp_path):
+    folder, _ = trained_supernet
+    result = subprocess.run([sys.executable, 'tools/export_subnet.py', str(folder / 'supernet.py'),
+                             str(folder / 'epoch_1.pth'), '--subnet', '3120', '--out', str(tmp_path / 'new' / 'x.pth')],
+                            capture_output=True, text=True)
+    assert result.returncode == 1 and result.stderr.startswith('error: subnet has 4 layers')
+    assert list(tmp_path.iterdir()) == []

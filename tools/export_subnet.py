@@ -9,7 +9,6 @@ The checkpoint's keys are ``backbone.*``; load it in mmdet/mmseg/mmpretrain with
 init_cfg=dict(type='Pretrained', checkpoint='pinas_trans.pth', prefix='backbone.'))``.
 """
 import argparse
-import os
 import os.path as osp
 import sys
 
@@ -20,7 +19,7 @@ try:  # pinas_mm first: importing it checks the installed stack, before an OpenM
     from mmengine.runner.checkpoint import _load_checkpoint
 
     from pinas_mm.apis import export_subnet, find_backbone_cfg
-    from pinas_mm.fileio import CheckpointError
+    from pinas_mm.fileio import CheckpointError, write_pair
     from pinas_mm.structures import SubnetError, dump_subnet
 except ImportError as error:  # pinas_mm's DependencyError says what to install; any other is a bug
     if type(error).__name__ != 'DependencyError':
@@ -37,7 +36,10 @@ def parse_args():
     parser.add_argument('--out', required=True, help='output checkpoint; the subnet YAML is written beside it')
     parser.add_argument('--prefix', help='key prefix of the supernet backbone in the checkpoint (default: found)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='override config settings')
-    return parser.parse_args()
+    args = parser.parse_args()
+    if osp.splitext(args.out)[1] in ('.yaml', '.yml'):
+        parser.error(f'--out is the checkpoint (e.g. {osp.splitext(args.out)[0]}.pth); the YAML is written beside it')
+    return args
 
 
 def main():
@@ -49,12 +51,10 @@ def main():
     backbone, checkpoint = export_subnet(find_backbone_cfg(cfg.model), supernet.get('state_dict', supernet),
                                          args.subnet, args.prefix)
     checkpoint['meta']['supernet_checkpoint'] = osp.abspath(args.checkpoint)
-    os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
     yaml_file = osp.splitext(args.out)[0] + '.yaml'
-    dump_subnet(backbone.subnet, backbone.layer_names, yaml_file)
-    tmp_file = f'{args.out}.tmp'
-    torch.save(checkpoint, tmp_file)
-    os.replace(tmp_file, args.out)  # never leave a half-written checkpoint
+    # the checkpoint and its YAML are replaced together or not at all: an interrupted re-export keeps the earlier pair
+    write_pair({args.out: lambda path: torch.save(checkpoint, path),
+                yaml_file: lambda path: dump_subnet(backbone.subnet, backbone.layer_names, path)})
     print(f'subnet {checkpoint["meta"]["subnet"]}: {len(checkpoint["state_dict"])} tensors, '
           f'{sum(p.numel() for p in backbone.parameters()) / 1e6:.2f} M params -> {args.out}, {yaml_file}')
 

@@ -3,10 +3,23 @@
 writes straight into the final file, so a kill or a full disk during the write leaves a truncated checkpoint."""
 import os
 import os.path as osp
-import tempfile
+import secrets
 
 import mmengine
 from mmengine.fileio import LocalBackend, register_backend
+
+
+def _create_beside(filepath):
+    """A new temporary file beside ``filepath``, opened for binary writing, with the mode ``open(filepath, 'w')``
+    would give (``0o666 & ~umask``, and a folder's default ACL), so that others in the group can read a checkpoint
+    where they can read other files. ``tempfile.mkstemp`` would make it 0600."""
+    folder, name = osp.split(osp.abspath(filepath))
+    while True:
+        path = osp.join(folder, f'.{name}.{secrets.token_hex(4)}.tmp')
+        try:
+            return path, os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), 'wb')
+        except FileExistsError:
+            continue
 
 
 @register_backend('local', force=True, prefixes='')
@@ -15,11 +28,10 @@ class AtomicLocalBackend(LocalBackend):
     place, so a reader sees the old file or the whole new one, never a part."""
 
     def put(self, obj, filepath):
-        folder = osp.dirname(osp.abspath(filepath))
-        mmengine.mkdir_or_exist(folder)
-        fd, tmp_path = tempfile.mkstemp(prefix=f'.{osp.basename(filepath)}.', suffix='.tmp', dir=folder)
+        mmengine.mkdir_or_exist(osp.dirname(osp.abspath(filepath)))
+        tmp_path, f = _create_beside(filepath)
         try:
-            with os.fdopen(fd, 'wb') as f:
+            with f:
                 f.write(obj)
                 f.flush()
                 os.fsync(f.fileno())

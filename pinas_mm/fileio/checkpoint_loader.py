@@ -8,6 +8,8 @@ import zipfile
 
 from mmengine.runner import checkpoint as mmengine_checkpoint
 
+from .file_pair import recover_pair
+
 
 class CheckpointError(OSError):
     """A file given as a checkpoint cannot be one; the message names it and says why, in torch's words."""
@@ -41,7 +43,9 @@ def _is_damaged_file(error):
 @mmengine_checkpoint.CheckpointLoader.register_scheme(prefixes='', force=True)
 def load_from_local(filename, map_location):
     """mmengine's loader of local paths (same name, so its log still says "local backend"), with
-    :class:`CheckpointError` for a damaged file."""
+    :class:`CheckpointError` for a damaged file; an export that a crash interrupted after its commit is finished
+    first, so the checkpoint matches the subnet YAML beside it."""
+    recover_pair(filename)
     try:
         return mmengine_checkpoint.load_from_local(filename, map_location)
     except Exception as error:

@@ -29,7 +29,7 @@ try:  # pinas_mm first: importing it checks the installed stack, before an OpenM
 
     from pinas_mm.apis.official_checkpoint import (OfficialCheckpointError, check_fits, detect_format, infer_subnet,
                                                    linear_to_probe, subnet_to_classifier, supernet_to_pinas)
-    from pinas_mm.fileio import CheckpointError
+    from pinas_mm.fileio import CheckpointError, write_pair
     from pinas_mm.models import PiNASResNeSt
     from pinas_mm.registry import MODELS
     from pinas_mm.structures import SubnetError, dump_subnet, format_subnet, parse_subnet
@@ -124,12 +124,12 @@ def main():
     meta.update({key: official_meta[key] for key in ('epoch', 'iter') if key in official_meta},
                 converted_from=osp.abspath(args.src), official_format=official_format,
                 config=osp.abspath(args.config), pinas_mm_version=__version__)
-    if official_format == 'subnet':  # its YAML beside it, as tools/export_subnet.py writes
-        dump_subnet(list(meta['subnet']), meta['layers'], osp.splitext(args.dst)[0] + '.yaml')
-    tmp_file = f'{args.dst}.tmp'
-    torch.save(dict(meta=meta, state_dict={key: value.detach().clone() for key, value in converted.items()}),
-               tmp_file)
-    os.replace(tmp_file, args.dst)  # never leave a half-written checkpoint
+    output = dict(meta=meta, state_dict={key: value.detach().clone() for key, value in converted.items()})
+    writers = {args.dst: lambda path: torch.save(output, path)}  # never a half-written checkpoint
+    if official_format == 'subnet':  # its YAML beside it, as tools/export_subnet.py writes: the two replaced together
+        writers[osp.splitext(args.dst)[0] + '.yaml'] = lambda path: dump_subnet(list(meta['subnet']), meta['layers'],
+                                                                              path)
+    write_pair(writers)
     print(f'{official_format} checkpoint {args.src}: {len(converted)} tensors mapped onto the model of '
           f'{osp.relpath(args.config)}' + (f' (subnet {meta["subnet"]})' if 'subnet' in meta else '')
           + f' -> {args.dst}')
