@@ -92,11 +92,12 @@ class ToyDataset:
 
 @pytest.fixture
 def make_toy_runner():
-    """Build an iteration-based mmengine Runner on the toy model: ``make_toy_runner(work_dir, max_iters, resume)``."""
+    """Build an iteration-based mmengine Runner on the toy model: ``make_toy_runner(work_dir, max_iters, resume)``;
+    ``runner_cls`` and further Runner arguments (``load_from``, ...) as keywords."""
     from mmengine.runner import Runner
 
-    def make(work_dir, max_iters, resume=False):
-        return Runner(
+    def make(work_dir, max_iters, resume=False, runner_cls=Runner, **kwargs):
+        return runner_cls(
             model=dict(type=ToyRegression),  # built after the runner seeds, so both runs start alike
             work_dir=str(work_dir),
             train_dataloader=dict(dataset=ToyDataset(), sampler=dict(type='DefaultSampler', shuffle=True),
@@ -106,7 +107,8 @@ def make_toy_runner():
             default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=2, by_epoch=False)),
             randomness=dict(seed=0),
             resume=resume,
-            default_scope='mmrazor')
+            default_scope='mmrazor',
+            **kwargs)
 
     return make
 

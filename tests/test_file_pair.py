@@ -10,6 +10,7 @@ import pytest
 import torch
 from mmengine.runner.checkpoint import _load_checkpoint
 
+from pinas_mm.datasets.utils import prepare_once
 from pinas_mm.fileio import AtomicLocalBackend, recover_pair, write_pair
 from pinas_mm.models import PiNASResNeSt
 
@@ -161,7 +162,10 @@ def test_atomic_writes_give_the_mode_of_a_plain_open(tmp_path, umask):
         AtomicLocalBackend().put(b'checkpoint', str(tmp_path / 'epoch_1.pth'))
         write_pair({str(tmp_path / 'x.pth'): lambda path: torch.save({'w': torch.ones(1)}, path),
                     str(tmp_path / 'x.yaml'): lambda path: open(path, 'w').close()})
+        os.mkdir(tmp_path / 'plain_dir')
+        prepare_once(str(tmp_path / 'data'), {}, lambda folder: {}, 'data', 'prepare it')  # a prepared data folder
     finally:
         os.umask(old_umask)
     modes = {p.name: oct(stat.S_IMODE(p.stat().st_mode)) for p in tmp_path.iterdir()}
-    assert modes == dict.fromkeys(['plain', 'epoch_1.pth', 'x.pth', 'x.yaml'], oct(0o666 & ~umask))
+    assert modes == {**dict.fromkeys(['plain', 'epoch_1.pth', 'x.pth', 'x.yaml'], oct(0o666 & ~umask)),
+                     **dict.fromkeys(['plain_dir', 'data'], oct(0o777 & ~umask))}

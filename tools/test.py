@@ -8,9 +8,9 @@ import sys
 try:  # pinas_mm first: importing it checks the installed stack, before an OpenMMLab import can fail on it
     import pinas_mm  # noqa: F401
     from mmengine.config import Config
-    from mmengine.runner import Runner
 
     from pinas_mm.datasets import DatasetError
+    from pinas_mm.engine.runner import WorkDirBusyError, build_runner
     from pinas_mm.fileio import CheckpointError
     from pinas_mm.structures import SubnetError
     from pinas_mm.utils.check_env import DependencyError, require_compiled_ops_for
@@ -63,7 +63,7 @@ def main():
     require_compiled_ops_for(cfg)
     if args.show_dir:
         draw_predictions(cfg, args.show_dir)
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     if args.out:
         runner.test_evaluator.metrics.append(
             runner.build_evaluator(dict(type='DumpResults', out_file_path=args.out)).metrics[0])
@@ -75,5 +75,6 @@ if __name__ == '__main__':
     try:
         main()
     # a refusal (an environment or data problem the user must fix): its message, no traceback
-    except (CheckpointError, DatasetError, DependencyError, FileNotFoundError, SubnetError) as error:
+    except (CheckpointError, DatasetError, DependencyError, FileNotFoundError, SubnetError,
+            WorkDirBusyError) as error:
         sys.exit(f'error: {error}')

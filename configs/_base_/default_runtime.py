@@ -1,6 +1,9 @@
 # Runtime shared by pinas_mm's configs: mmrazor's registry scope (pinas_mm, mmrazor and mmengine modules by plain
 # names; other toolboxes' with their scope), mmengine's hooks, console + TensorBoard logging.
 default_scope = 'mmrazor'
+# mmengine's Runner that refuses a second live run in the work dir, load_from weights that are not this model's (fewer
+# than load_from_min_shared=0.5 of them with the same name and shape) and --resume from a weights-only file
+runner_type = 'GuardedRunner'
 custom_imports = dict(imports=['pinas_mm'], allow_failed_imports=False)
 
 default_hooks = dict(

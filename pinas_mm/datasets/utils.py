@@ -70,6 +70,9 @@ def prepare_once(out_dir, settings, write, description, rebuild_command, rebuild
     parent = osp.dirname(osp.abspath(out_dir))
     os.makedirs(parent, exist_ok=True)
     tmp_dir = tempfile.mkdtemp(prefix=f'.{osp.basename(osp.abspath(out_dir))}-', dir=parent)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp_dir, 0o777 & ~umask)  # mkdtemp's 0700 would keep others of a cluster group from the data
     try:
         summary = dict(settings=settings, **write(tmp_dir), files=file_digests(tmp_dir))
         with open(osp.join(tmp_dir, COMPLETE_MARKER), 'w') as f:

@@ -18,6 +18,8 @@ import re
 
 from mmengine import fileio
 
+from pinas_mm.fileio import recover_pair
+
 _LAYER_NAME = re.compile(r'(layer\d+\.\d+)$')
 
 
@@ -28,6 +30,7 @@ class SubnetError(ValueError):
 def load_subnet(subnet):
     """Read a subnet file (YAML/JSON); other forms are returned unchanged."""
     if isinstance(subnet, str) and osp.splitext(subnet)[1] in ('.yaml', '.yml', '.json'):
+        recover_pair(subnet)  # an export a crash interrupted after its commit is finished first
         if not osp.isfile(subnet):
             raise FileNotFoundError(f'subnet file {subnet} does not exist')
         return fileio.load(subnet)

@@ -8,7 +8,6 @@ from mmpretrain.models.backbones.resnest import Bottleneck, SplitAttentionConv2d
 from mmpretrain.models.backbones.resnet import ResLayer, ResNetV1d
 from mmrazor.models.mutables import OneShotMutableOP
 
-from pinas_mm.fileio import recover_pair
 from pinas_mm.registry import MODELS
 from pinas_mm.structures import SubnetError, format_subnet, parse_subnet, state_dict_mismatch
 from ..mutables import MixPathBottlenecks
@@ -93,8 +92,6 @@ class PiNASResNeSt(ResNetV1d):
         self.reduction_factor = reduction_factor
         self.max_paths = max_paths
         self.layer_names = [f'layer{s + 1}.{b}' for s, blocks in enumerate(stage_blocks) for b in range(blocks)]
-        if isinstance(arch, str) and osp.splitext(arch)[1] in ('.yaml', '.yml', '.json'):
-            recover_pair(arch)  # an exported YAML whose export a crash interrupted after its commit: finished first
         self.subnet = None if arch is None else parse_subnet(arch, self.layer_names, list(self.candidate_settings),
                                                              max_paths)
         self._check_dilation(kwargs.get('strides', (1, 2, 2, 2)), kwargs.get('dilations', (1, 1, 1, 1)))
