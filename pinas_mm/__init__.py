@@ -5,15 +5,16 @@ Importing it checks the installed stack, applies the compatibility fixes the ins
 this torch / numpy, and registers pinas_mm's modules (``custom_imports=dict(imports=['pinas_mm'])`` in a config does
 this). It never imports mmdet or mmseg, whose models need mmcv's compiled ops.
 """
-from .utils.check_env import check_dependencies
+from .utils.check_env import check_dependencies, notice_missing_ops
 
 check_dependencies()
+notice_missing_ops()
 
 from . import compat  # noqa: E402  (must run before anything imports mmrazor.models)
 
 compat.apply_all()
 
-from . import engine, fileio, models  # noqa: E402,F401  (register modules; fileio: atomic checkpoint writes)
+from . import datasets, engine, fileio, models  # noqa: E402,F401  (register modules; fileio: atomic checkpoint writes)
 from .version import __version__  # noqa: E402
 
 __all__ = ['__version__']

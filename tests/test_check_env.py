@@ -1,6 +1,8 @@
 # Copyright (c) pinas_mm contributors. All rights reserved.
 """A wrong or missing package must end in one message that lists each problem and says what to run."""
 import importlib
+import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -68,12 +70,32 @@ def fail_import(monkeypatch, module, error):
     monkeypatch.setattr(check_env.importlib, 'import_module', import_module)
 
 
-def test_mmcv_without_compiled_ops_is_allowed_with_a_notice(monkeypatch, caplog):
+def test_mmcv_without_compiled_ops_is_allowed_with_one_notice_instead_of_mmcvs_own(monkeypatch, caplog):
     fail_import(monkeypatch, 'mmcv._ext', ImportError('libmmcv_ext.so: cannot open shared object file'))
+    monkeypatch.setattr(warnings, 'filters', list(warnings.filters))  # the filter notice_missing_ops installs
     with caplog.at_level('WARNING', logger='pinas_mm'):
         check_dependencies()
+        assert not caplog.records  # print_versions (make install) checks again: its table says it, no second notice
+        check_env.notice_missing_ops()
     assert len(caplog.records) == 1
     assert 'has no compiled ops: supernet training, search and export work' in caplog.records[0].getMessage()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.warn('Fail to import ``MultiScaleDeformableAttention`` from ``mmcv.ops.multi_scale_deform_attn``, '
+                      'You should install ``mmcv`` rather than ``mmcv-lite`` if you need this module. ')
+    assert not caught
+
+
+def test_an_ops_import_says_what_to_install_when_mmcv_has_none(monkeypatch):
+    monkeypatch.setattr(check_env, 'has_compiled_ops', lambda: False)
+    monkeypatch.setattr(warnings, 'filters', list(warnings.filters))
+    monkeypatch.setattr(sys, 'meta_path', list(sys.meta_path))
+    monkeypatch.delitem(sys.modules, 'mmcv._ext', raising=False)
+    check_env.notice_missing_ops()
+    check_env.notice_missing_ops()  # once only
+    assert sum(type(finder).__name__ == '_ExplainMissingOps' for finder in sys.meta_path) == 1
+    with pytest.raises(ModuleNotFoundError, match=r"No module named 'mmcv._ext': mmcv .* has no compiled ops, which "
+                                                  r'mmdet and mmseg models need: build them'):
+        importlib.import_module('mmcv._ext')  # as mmcv.ops loads its extension (mmcv.utils.ext_loader)
 
 
 @pytest.mark.parametrize('config, refused', [

@@ -109,3 +109,9 @@ def test_shipped_configs_name_it_and_tools_build_it_where_a_config_names_no_runn
     runner = build_runner(Config(toy))  # e.g. an mmdet config: no runner_type
     assert type(runner) is GuardedRunner and runner.load_from_min_shared == 0.25
     assert type(build_runner(Config(dict(toy, runner_type='Runner', work_dir=str(tmp_path / 'b'))))) is Runner
+
+
+def test_a_missing_load_from_names_the_file_and_the_fix(tmp_path, make_toy_runner):
+    runner = make_toy_runner(tmp_path / 'run', 2, runner_cls=GuardedRunner, load_from=str(tmp_path / 'epoch_10.pth'))
+    with pytest.raises(CheckpointError, match=r'epoch_10.pth does not exist: .*--cfg-options load_from=PATH'):
+        runner.train()

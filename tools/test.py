@@ -15,6 +15,7 @@ try:  # pinas_mm first: importing it checks the installed stack, before an OpenM
     from pinas_mm.structures import SubnetError
     from pinas_mm.utils.check_env import DependencyError, require_compiled_ops_for
     from pinas_mm.utils.dict_action import DictAction
+    from pinas_mm.utils.errors import ConfigError
     from pinas_mm.utils.launcher import close_process_group, setup_launcher
 except ImportError as error:  # pinas_mm's DependencyError says what to install; any other is a bug
     if type(error).__name__ != 'DependencyError':
@@ -75,6 +76,6 @@ if __name__ == '__main__':
     try:
         main()
     # a refusal (an environment or data problem the user must fix): its message, no traceback
-    except (CheckpointError, DatasetError, DependencyError, FileNotFoundError, SubnetError,
+    except (CheckpointError, ConfigError, DatasetError, DependencyError, FileNotFoundError, SubnetError,
             WorkDirBusyError) as error:
         sys.exit(f'error: {error}')

@@ -11,8 +11,11 @@ This module owns the version helpers (:func:`release`, :func:`at_least`, :func:`
 from the rest of pinas_mm: ``pinas_mm.compat`` uses it, never the other way round.
 """
 import importlib
+import importlib.abc
 import importlib.metadata as metadata
 import logging
+import sys
+import warnings
 
 from packaging.requirements import Requirement
 from packaging.version import Version
@@ -83,10 +86,7 @@ def installed_version(name):
 
 
 def check_dependencies():
-    """Raise :class:`DependencyError` naming every missing or unsupported package; return the versions found.
-
-    Logs a one-line notice when mmcv has no compiled ops (enough for the supernet, search and export).
-    """
+    """Raise :class:`DependencyError` naming every missing or unsupported package; return the versions found."""
     found, problems = {}, []
     for req in _supported_ranges():
         try:
@@ -104,10 +104,32 @@ def check_dependencies():
     if problems:
         raise DependencyError('pinas_mm cannot run with the installed packages:\n  - '
                               + '\n  - '.join(problems) + f'\n{FIX}')
-    if not has_compiled_ops():
-        logger.warning('pinas_mm: mmcv %s has no compiled ops: supernet training, search and export work; the mmdet / '
-                       'mmseg transfer configs need them (docs/en/get_started.md, "GPU clusters").', found['mmcv'])
     return found
+
+
+class _ExplainMissingOps(importlib.abc.MetaPathFinder):
+    """Turns the bare ``No module named 'mmcv._ext'`` that an mmdet / mmseg model built through the API stops with
+    into what to install; it stays a ``ModuleNotFoundError``, so code that tries the import still works."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name == 'mmcv._ext':
+            raise ModuleNotFoundError(f"No module named 'mmcv._ext': mmcv {installed_version('mmcv')} has no compiled "
+                                      f'ops, which mmdet and mmseg models need: {BUILD_OPS}.', name=name)
+        return None
+
+
+def notice_missing_ops():
+    """Say once, at import, that mmcv has no compiled ops (enough for the supernet, search and export), instead of
+    mmcv's own import warning, which names a module pinas_mm does not use and comes back with every tool; and
+    explain the ops' import error where a model needs them."""
+    if has_compiled_ops():
+        return
+    warnings.filterwarnings('ignore', message='Fail to import ``MultiScaleDeformableAttention``')
+    if not any(isinstance(finder, _ExplainMissingOps) for finder in sys.meta_path):
+        sys.meta_path.insert(0, _ExplainMissingOps())
+    logger.warning('pinas_mm: mmcv %s has no compiled ops: supernet training, search and export work; the mmdet / '
+                   'mmseg transfer configs need them (docs/en/get_started.md, "GPU clusters").',
+                   installed_version('mmcv'))
 
 
 def _check_pairs(found):

@@ -3,6 +3,7 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
 from pinas_mm.registry import HOOKS
+from pinas_mm.utils.errors import ConfigError
 
 
 def _num_views(dataset):
@@ -27,9 +28,9 @@ class PiNASCheckHook(Hook):
         dataloader = runner.train_dataloader
         views = _num_views(dataloader.dataset)
         if views != 4:
-            raise ValueError(f'PiNAS needs 4 views of every image, but the training pipeline makes {views}: use '
-                             "dict(type='MultiView', num_views=4, transforms=[view_pipeline])")
+            raise ConfigError(f'PiNAS needs 4 views of every image, but the training pipeline makes {views}: use '
+                              "dict(type='MultiView', num_views=4, transforms=[view_pipeline])")
         global_batch = dataloader.batch_size * runner.world_size
         if model.use_negatives and model.queue_len % global_batch:
-            raise ValueError(f'queue_len {model.queue_len} is not a multiple of the global batch size {global_batch} '
-                             f'({dataloader.batch_size} per process x {runner.world_size} processes)')
+            raise ConfigError(f'queue_len {model.queue_len} is not a multiple of the global batch size {global_batch} '
+                              f'({dataloader.batch_size} per process x {runner.world_size} processes)')

@@ -128,6 +128,9 @@ class GuardedRunner(Runner):
         return self._released_after(super().test)
 
     def load_checkpoint(self, filename, map_location='cpu', strict=False, revise_keys=[(r'^module.', '')]):
+        if '://' not in filename and not osp.isfile(filename):
+            raise CheckpointError(f'load_from {filename} does not exist: train the model it names first (the config '
+                                  'says which), or give the checkpoint you have: --cfg-options load_from=PATH')
         if not strict:
             self._check_weights_belong(filename, revise_keys)
         return super().load_checkpoint(filename, map_location, strict, revise_keys)

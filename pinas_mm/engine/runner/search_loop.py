@@ -19,6 +19,7 @@ from pinas_mm.models.task_modules.scores.base import classifier_of
 from pinas_mm.models.utils import apply_path, recalibrated_bn, searchable_layers
 from pinas_mm.registry import LOOPS, MODELS, TASK_UTILS
 from pinas_mm.structures import dump_subnet, format_subnet, state_dict_mismatch
+from pinas_mm.utils.errors import ConfigError
 from pinas_mm.visualization import plot_search
 from .pareto import nsga2_select, non_dominated_sort
 from .utils import load_fixed_batches
@@ -105,8 +106,8 @@ class PiNASSearchLoop(EvolutionSearchLoop):
                  multi_objective=False, input_shape=(3, 224, 224), max_draws=10000, seed=None,
                  data_preprocessor=None, max_keep_ckpts=3, resume_from=None):
         if num_mutation + num_crossover > num_candidates or top_k > num_candidates:
-            raise ValueError(f'num_mutation ({num_mutation}) + num_crossover ({num_crossover}) and top_k ({top_k}) '
-                             f'must not exceed num_candidates ({num_candidates})')
+            raise ConfigError(f'num_mutation ({num_mutation}) + num_crossover ({num_crossover}) and top_k ({top_k}) '
+                              f'must not exceed num_candidates ({num_candidates})')
         super().__init__(runner, dataloader, evaluator=[], max_epochs=max_epochs, max_keep_ckpts=max_keep_ckpts,
                          resume_from=resume_from, num_candidates=num_candidates, top_k=top_k,
                          num_mutation=num_mutation, num_crossover=num_crossover, mutate_prob=mutate_prob,
@@ -140,16 +141,16 @@ class PiNASSearchLoop(EvolutionSearchLoop):
         """
         path = self.runner.cfg.get('load_from') or (resumed or {}).get('supernet')
         if not path:
-            raise ValueError('the search needs a trained supernet: set load_from in the config or pass '
-                             '--cfg-options load_from=<supernet checkpoint>')
+            raise ConfigError('the search needs a trained supernet: set load_from in the config or pass '
+                              '--cfg-options load_from=<supernet checkpoint>')
         if resumed and osp.abspath(path) != osp.abspath(resumed['supernet']):
-            raise ValueError(f'the search to resume started from {resumed["supernet"]}, not {path}')
+            raise ConfigError(f'the search to resume started from {resumed["supernet"]}, not {path}')
         state_dict = _load_checkpoint(path, map_location='cpu')
         state_dict = state_dict.get('state_dict', state_dict)
         mismatch = state_dict_mismatch(self.model.state_dict(), state_dict)
         if mismatch:
-            raise ValueError(f'{path} is not a checkpoint of this config\'s supernet ({type(self.model).__name__} '
-                             f'with {len(self.layers)} searchable layers): {mismatch}')
+            raise ConfigError(f'{path} is not a checkpoint of this config\'s supernet ({type(self.model).__name__} '
+                              f'with {len(self.layers)} searchable layers): {mismatch}')
         self.model.load_state_dict(state_dict)
         self.supernet = path
 
@@ -165,8 +166,8 @@ class PiNASSearchLoop(EvolutionSearchLoop):
             low, high = value if isinstance(value, (list, tuple)) else (0, value)
             space_low, space_high = bounds[key]
             if space_low > high or space_high < low:
-                raise ValueError(f'no subnet meets constraints_range {key}=({low}, {high}): the subnets of this '
-                                 f'space have {space_low:.3f}..{space_high:.3f} M at input {self.input_shape}')
+                raise ConfigError(f'no subnet meets constraints_range {key}=({low}, {high}): the subnets of this '
+                                  f'space have {space_low:.3f}..{space_high:.3f} M at input {self.input_shape}')
 
     def load_batches(self, dataloader, num_images):
         """A fixed, seeded subset of a dataloader's images, preprocessed once (:func:`load_fixed_batches`)."""
@@ -346,8 +347,8 @@ class PiNASSearchLoop(EvolutionSearchLoop):
             return None
         state = fileio.load(path)
         if state['settings'] != self._settings():
-            raise ValueError(f'{path} was written by a search with other settings:\n{state["settings"]}\n'
-                             f'this one has\n{self._settings()}\nuse another work_dir or the same settings')
+            raise ConfigError(f'{path} was written by a search with other settings:\n{state["settings"]}\n'
+                              f'this one has\n{self._settings()}\nuse another work_dir or the same settings')
         state['path'] = path
         return state
 
