@@ -15,12 +15,13 @@ import sys
 try:  # pinas_mm first: importing it checks the installed stack, before an OpenMMLab import can fail on it
     import pinas_mm  # noqa: F401
     import torch
-    from mmengine.config import Config, DictAction
+    from mmengine.config import Config
     from mmengine.runner.checkpoint import _load_checkpoint
 
     from pinas_mm.apis import export_subnet, find_backbone_cfg
     from pinas_mm.fileio import CheckpointError, write_pair
     from pinas_mm.structures import SubnetError, dump_subnet
+    from pinas_mm.utils.dict_action import DictAction
 except ImportError as error:  # pinas_mm's DependencyError says what to install; any other is a bug
     if type(error).__name__ != 'DependencyError':
         raise
