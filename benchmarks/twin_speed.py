@@ -15,8 +15,9 @@ config's own data loader and workers on the mnist_5k digits, ``ZeroGradAsNoneHoo
   teacher update as one ``torch._foreach_lerp_``, the monitor's BN layers without running statistics, SplitBN's
   running statistics combined from the statistics its slices' normalisation computes anyway);
 - candidates (``--candidates``): one change at a time, from the settings of then or from now, to say what each
-  brings; 'other draws' marks worker counts that change which random augmentations the images get (each worker
-  draws from its own seeded generators), 'other math' a change of the update itself: their losses differ.
+  brings; 'other draws' marks worker counts that changed which random augmentations the images got while each
+  worker drew from its own seeded generators (the stored results; the configs now seed each image's augmentations,
+  SeededAugmentSampler, so they draw alike), 'other math' a change of the update itself: their losses differ.
 
 Runs alternate (the order rotating every round) so that changing machine load hits all alike. Steps/s of a run:
 the iterations after ``--warmup`` over their wall time, data-loader waits included (the workers share the cores with
@@ -175,7 +176,7 @@ def twin_config(spec, data_root, work_dir, monitor=False):
     cfg = Config.fromfile(CONFIG)
     if spec['threads']:
         torch.set_num_threads(spec['threads'])
-    options = {'train_dataloader.dataset.data_root': data_root, 'default_hooks.logger.interval': 1000,
+    options = {'train_dataloader.dataset.dataset.data_root': data_root, 'default_hooks.logger.interval': 1000,
                'default_hooks.checkpoint.interval': 1000, 'visualizer.vis_backends': [dict(type='LocalVisBackend')]}
     if spec['workers'] is not None:
         options['train_dataloader.num_workers'] = spec['workers']

@@ -57,7 +57,7 @@ def test_transfer_configs_inherit_the_stock_ones_and_swap_the_backbone(repo_root
 def test_full_pinas_recipe_builds_the_papers_supernet_and_views(repo_root):
     from pinas_mm.registry import MODELS
     cfg = Config.fromfile(f'{repo_root}/configs/pinas/supernet.py')
-    views = [t for t in cfg.train_dataloader.dataset.pipeline if t['type'] == 'MultiView']
+    views = [t for t in cfg.train_dataloader.dataset.dataset.pipeline if t['type'] == 'MultiView']
     assert views and views[0]['num_views'] == 4
     global_batch = cfg.train_dataloader.batch_size * 8  # the paper's 8 GPUs x 32
     assert global_batch == 256 and cfg.model.queue_len % global_batch == 0

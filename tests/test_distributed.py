@@ -17,9 +17,9 @@ def test_two_ranks_train_the_same_paths_and_end_in_the_same_state(repo_root, mni
                PYTHONPATH=os.pathsep.join([osp.dirname(__file__), os.environ.get('PYTHONPATH', '')]))
     result = subprocess.run(
         ['bash', 'tools/dist_train.sh', str(config), '2', '--work-dir', str(tmp_path), '--cfg-options',
-         'train_cfg.max_epochs=1', f'train_dataloader.dataset.data_root={mnist5k}', 'train_dataloader.batch_size=32',
-         'train_dataloader.dataset.indices=256', 'train_dataloader.num_workers=0',
-         'train_dataloader.persistent_workers=False'], cwd=repo_root, env=env, capture_output=True, text=True)
+         'train_cfg.max_epochs=1', f'train_dataloader.dataset.dataset.data_root={mnist5k}',
+         'train_dataloader.batch_size=32', 'train_dataloader.dataset.dataset.indices=256',
+         'train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False'], cwd=repo_root, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-3000:]
     rank0, rank1 = (json.loads((tmp_path / f'rank{r}.json').read_text()) for r in (0, 1))
     assert len(rank0['steps']) == 4  # 256 images, 2 ranks x 32 per step

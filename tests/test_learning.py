@@ -19,13 +19,14 @@ def train_twin(repo_root, mnist5k, work_dir, **options):
     lr 0.03 and with crops of 50-100 % of a digit, so that a short run moves the figures clearly."""
     cfg = Config.fromfile(osp.join(repo_root, 'configs/pinas/supernet_mnist5k.py'))
     cfg.merge_from_dict({
-        'work_dir': str(work_dir), 'train_dataloader.dataset.data_root': mnist5k, 'train_dataloader.batch_size': 32,
-        'train_dataloader.dataset.indices': 3200, 'train_cfg.max_epochs': EPOCHS, 'param_scheduler.0.T_max': EPOCHS,
-        'param_scheduler.0.end': EPOCHS, 'default_hooks.checkpoint.interval': EPOCHS,
+        'work_dir': str(work_dir), 'train_dataloader.dataset.dataset.data_root': mnist5k,
+        'train_dataloader.batch_size': 32, 'train_dataloader.dataset.dataset.indices': 3200,
+        'train_cfg.max_epochs': EPOCHS, 'param_scheduler.0.T_max': EPOCHS, 'param_scheduler.0.end': EPOCHS,
+        'default_hooks.checkpoint.interval': EPOCHS,
         'optim_wrapper.optimizer.lr': 0.03, **options})
     monitor = next(hook for hook in cfg.custom_hooks if hook['type'] == 'LearningMonitorHook')
     monitor.interval = EPOCHS  # before and after training
-    for views in (cfg.train_dataloader.dataset.pipeline[1], monitor.dataloader.dataset.pipeline[1]):
+    for views in (cfg.train_dataloader.dataset.dataset.pipeline[1], monitor.dataloader.dataset.pipeline[1]):
         views.transforms[-1][0].crop_ratio_range = (0.5, 1.)
     runner = Runner.from_cfg(cfg)
     runner.train()

@@ -65,8 +65,8 @@ def test_dist_train_runs_two_gloo_processes(repo_root, mnist5k, tmp_path, free_p
 
 def test_pinas_supernet_trains_without_labels(repo_root, mnist5k, tmp_path):
     log = run([sys.executable, 'tools/train.py', 'configs/pinas/supernet_mnist5k.py', '--work-dir', str(tmp_path),
-               '--cfg-options', 'train_cfg.max_epochs=1', f'train_dataloader.dataset.data_root={mnist5k}',
-               'train_dataloader.dataset.indices=128', 'train_dataloader.num_workers=0',
+               '--cfg-options', 'train_cfg.max_epochs=1', f'train_dataloader.dataset.dataset.data_root={mnist5k}',
+               'train_dataloader.dataset.dataset.indices=128', 'train_dataloader.num_workers=0',
                'train_dataloader.persistent_workers=False', 'custom_hooks.2.num_images=32',
                'custom_hooks.2.num_bank_images=64', 'custom_hooks.2.path_pairs=1'], repo_root)  # a small monitor
     assert 'loss_alpha_beta' in log and 'queue_fill: 0.1250' in log  # 2 steps x 64 keys of a 1,024 queue

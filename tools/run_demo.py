@@ -45,7 +45,7 @@ TRANSFER = dict(mask_rcnn='configs/transfer/mask-rcnn_pinas_fpn_digit-canvases.p
 STAGES = ('supernets', 'searches', 'export', 'transfer', 'predictions')
 NUM_DRAWN = 4  # val canvases drawn per task
 QUICK = dict(  # a few steps of every stage, on a few images
-    supernet=['train_cfg.max_epochs=1', 'train_dataloader.dataset.indices=128', 'custom_hooks.2.num_images=32',
+    supernet=['train_cfg.max_epochs=1', 'train_dataloader.dataset.dataset.indices=128', 'custom_hooks.2.num_images=32',
               'custom_hooks.2.num_bank_images=64', 'custom_hooks.2.path_pairs=1'],  # the learning monitor's
     spos_supernet=['train_cfg.max_epochs=1', 'train_dataloader.dataset.indices=128',
                    'val_dataloader.dataset.indices=64'],
@@ -120,7 +120,8 @@ class Demo:
         mnist = f'data_root={self.mnist}'
         for name, (config, kind) in SUPERNETS.items():
             yield self.training('supernets', name, config, self.path(f'{name}_supernet'), kind,
-                                f'train_dataloader.dataset.{mnist}',
+                                # the Pi-NAS twin's dataset inside SeededAugmentDataset
+                                f'train_dataloader.dataset.{"dataset." if name == "pinas" else ""}{mnist}',
                                 *([f'val_dataloader.dataset.{mnist}'] if name == 'spos' else []))
         for name, config in SEARCHES.items():
             yield self.search(name, config, f'train_cfg.dataloader.dataset.{mnist}',

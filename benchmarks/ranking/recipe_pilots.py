@@ -33,7 +33,7 @@ PILOTS = {
     'lr 0.12': ['optim_wrapper.optimizer.lr=0.12'],
     'one path for both branches': ['model.cross_path=False'],
     # training views only (the monitor keeps the recipe's, so that its retrieval compares like for like)
-    'crops 0.5-1': ['train_dataloader.dataset.pipeline.1.transforms.0.0.crop_ratio_range=(0.5,1.0)'],
+    'crops 0.5-1': ['train_dataloader.dataset.dataset.pipeline.1.transforms.0.0.crop_ratio_range=(0.5,1.0)'],
 }
 
 
@@ -70,7 +70,7 @@ def run_pilot(name, args):
     work_dir = osp.join(args.work_dir, f'{slug(name)}_e{args.epochs}_seed{args.seed}')
     options = [f'randomness.seed={args.seed}', f'train_cfg.max_epochs={args.epochs}',
                f'param_scheduler.0.T_max={args.epochs}', f'param_scheduler.0.end={args.epochs}',
-               f'train_dataloader.dataset.data_root={args.data_root}',
+               f'train_dataloader.dataset.dataset.data_root={args.data_root}',
                *space_options(METHODS['Pi-NAS'], args.space), *PILOTS[name]]
     start = time.time()
     print(f'  pilot {name!r}: {work_dir}', flush=True)

@@ -191,7 +191,8 @@ def supernet_checkpoint(method, seed, args):
     trained = spec.get('reuse', method)
     work_dir = supernet_work_dir(trained, seed, args)
     if not osp.exists(osp.join(work_dir, 'done')):
-        data = [f'train_dataloader.dataset.data_root={args.data_root}']
+        wrapped = '.dataset' if spec['supernet'] == 'supernet_mnist5k.py' else ''  # inside SeededAugmentDataset
+        data = [f'train_dataloader.dataset{wrapped}.data_root={args.data_root}']
         if supervised(spec):
             data.append(f'val_dataloader.dataset.data_root={args.data_root}')
         if 'on' in spec:

@@ -14,3 +14,12 @@ model = dict(
         out_indices=(3, ),
         frozen_stages=4,  # everything: only the linear head learns
         init_cfg=dict(type='Pretrained', prefix='backbone.', checkpoint='work_dirs/pinas-cls_supernet.pth')))
+
+# --resume continues bitwise: a fixed seed (with mmpretrain's seed=None each run draws its own, and the sampler keeps
+# the new one), the random generators saved with every checkpoint, and each image's augmentations drawn from a seed
+# of (seed, epoch, index) alone, whichever data-loader worker loads it
+randomness = dict(seed=0)
+custom_hooks = [dict(type='mmrazor.RNGStateHook')]
+train_dataloader = dict(
+    sampler=dict(_delete_=True, type='mmrazor.SeededAugmentSampler', shuffle=True),
+    dataset=dict(_delete_=True, type='mmrazor.SeededAugmentDataset', dataset={{_base_.train_dataloader.dataset}}))

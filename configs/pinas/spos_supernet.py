@@ -22,6 +22,11 @@ model = dict(
                   loss=dict(type='CrossEntropyLoss', loss_weight=1.0))),
     mutator=dict(type='NasMutator'))
 
+# each image's augmentations drawn from a seed of (seed, epoch, index) alone, whichever worker loads it: a run killed
+# and resumed (--resume) draws what the uninterrupted one drew, persistent workers and all
+train_dataloader = dict(
+    sampler=dict(_delete_=True, type='mmrazor.SeededAugmentSampler', shuffle=True),
+    dataset=dict(_delete_=True, type='mmrazor.SeededAugmentDataset', dataset={{_base_.train_dataloader.dataset}}))
 param_scheduler = dict(_delete_=True, type='CosineAnnealingLR', T_max=100, by_epoch=True, begin=0, end=100)
 # validation scores whichever path was sampled last; architectures are compared by the search, after BN recalibration
 train_cfg = dict(val_interval=10)

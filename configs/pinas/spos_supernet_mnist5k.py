@@ -19,6 +19,7 @@ pipeline = [
 train_dataloader = dict(
     batch_size=64,
     num_workers=0,
+    sampler=dict(_delete_=True, type='DefaultSampler', shuffle=True),  # no random augmentation to seed per image
     dataset=dict(_delete_=True, _scope_='mmpretrain', type='CustomDataset', data_root=data_root, data_prefix='train',
                  pipeline=pipeline))
 val_dataloader = dict(

@@ -55,7 +55,11 @@ train_pipeline = [
 train_dataloader = dict(
     # mmengine tags dicts inherited through mmpretrain:: with _scope_ and would pass it on to default_collate
     collate_fn=dict(_delete_=True, type='default_collate'),
-    dataset=dict(pipeline=train_pipeline))
+    # each image's augmentations drawn from a seed of (seed, epoch, index) alone, whichever worker loads it: a run
+    # killed and resumed (--resume) draws what the uninterrupted one drew, persistent workers and all
+    sampler=dict(_delete_=True, type='mmrazor.SeededAugmentSampler', shuffle=True),
+    dataset=dict(_delete_=True, type='mmrazor.SeededAugmentDataset', dataset=dict(
+        _scope_='mmpretrain', type='ImageNet', data_root='data/imagenet', split='train', pipeline=train_pipeline)))
 
 # refuse, before the first step, a pipeline without 4 views or a queue that is not a multiple of the global batch;
 # every epoch, log whether the supernet learns (cross-path retrieval of 256 ImageNet val images, two augmented views

@@ -28,10 +28,10 @@ train_pipeline = [
 ]
 train_dataloader = dict(
     batch_size=64,
-    num_workers=2,  # each worker draws the augmentations of its batches from its own seeded generators: keep 2
+    num_workers=2,  # any number: the augmentations are seeded per image (supernet.py), not per worker
     persistent_workers=True,
-    dataset=dict(_delete_=True, _scope_='mmpretrain', type='CustomDataset', data_root=data_root, data_prefix='train',
-                 with_label=False, pipeline=train_pipeline))
+    dataset=dict(dataset=dict(_delete_=True, _scope_='mmpretrain', type='CustomDataset', data_root=data_root,
+                              data_prefix='train', with_label=False, pipeline=train_pipeline)))
 
 # One compute thread (torch's default: one per core) unless OMP_NUM_THREADS asks for more. On 2 cores the two
 # data-loader workers, and any other program, take a core from one of two compute threads now and then, and every

@@ -45,7 +45,8 @@ class LearningMonitorHook(Hook):
     restored, so a resumed run trains exactly as an uninterrupted one. Every rank measures alike (no collective).
 
     A dataloader whose dataset has no ``data_root`` reads the training dataset's, so that a run pointed at other data
-    (``--cfg-options train_dataloader.dataset.data_root=...``) is measured on that data's held-out split.
+    (``--cfg-options train_dataloader.dataset.dataset.data_root=...``, the dataset inside
+    ``SeededAugmentDataset``) is measured on that data's held-out split.
 
     Args:
         dataloader (dict): Held-out images, labelled for kNN top-1: best as three views (``MultiView`` with
@@ -105,7 +106,8 @@ class LearningMonitorHook(Hook):
 
     def before_train(self, runner):
         model = self._model(runner)
-        data_root = runner.cfg.get('train_dataloader', {}).get('dataset', {}).get('data_root')
+        dataset = runner.cfg.get('train_dataloader', {}).get('dataset', {})
+        data_root = dataset.get('dataset', dataset).get('data_root')  # inside a dataset wrapper if any
         for name in ('dataloader', 'bank_dataloader'):
             dataloader = getattr(self, name)
             if dataloader is not None and 'data_root' not in dataloader['dataset'] and data_root is not None:
