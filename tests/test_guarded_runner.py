@@ -115,3 +115,20 @@ def test_a_missing_load_from_names_the_file_and_the_fix(tmp_path, make_toy_runne
     runner = make_toy_runner(tmp_path / 'run', 2, runner_cls=GuardedRunner, load_from=str(tmp_path / 'epoch_10.pth'))
     with pytest.raises(CheckpointError, match=r'epoch_10.pth does not exist: .*--cfg-options load_from=PATH'):
         runner.train()
+
+
+def test_resume_finds_the_newest_checkpoint_when_a_kill_emptied_last_checkpoint(tmp_path, make_toy_runner):
+    make_toy_runner(tmp_path, 4, runner_cls=GuardedRunner).train()
+    (tmp_path / 'last_checkpoint').write_text('')  # mmengine rewrites it in place after each save
+    runner = make_toy_runner(tmp_path, 6, runner_cls=GuardedRunner, resume=True)
+    runner.load_or_resume()
+    assert runner.iter == 4
+
+
+def test_a_second_runner_in_the_same_process_is_refused_and_the_first_keeps_its_lock(tmp_path, make_toy_runner):
+    first = make_toy_runner(tmp_path, 2, runner_cls=GuardedRunner)
+    with pytest.raises(WorkDirBusyError, match=f'pid {os.getpid()}, this process'):
+        make_toy_runner(tmp_path, 2, runner_cls=GuardedRunner)
+    process = subprocess.run([sys.executable, '-c', HOLD_LOCK, str(tmp_path)], capture_output=True, text=True)
+    assert process.returncode != 0 and 'is in use by another run' in process.stderr  # still held
+    first.train()

@@ -56,7 +56,9 @@ def merge_args(cfg, args):
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
     if args.resume == 'auto':
-        cfg.resume, cfg.load_from = True, None
+        # mmengine resumes from load_from when set: clear it, and keep the config's for a loop that finds nothing
+        # saved to resume (a search killed before its first generation's state starts again from its supernet)
+        cfg.resume, cfg.load_from, cfg.load_from_if_nothing_saved = True, None, cfg.get('load_from')
     elif args.resume is not None:
         cfg.resume, cfg.load_from = True, args.resume
     if args.auto_scale_lr:

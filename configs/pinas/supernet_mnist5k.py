@@ -37,8 +37,9 @@ train_dataloader = dict(
 # data-loader workers, and any other program, take a core from one of two compute threads now and then, and every
 # parallel torch operator waits for it. benchmarks/twin_speed.py, runs alternated with two threads (as before): with
 # other trainings on the same 2 cores (load average 4-5, results/twin_speed.loaded.md) 1.62 steps/s against 0.16
-# (10x; an epoch with the learning monitor 44 s against 445 s); on the idle machine (results/twin_speed.md) 2.83
-# against 2.39 (1.19x; 1.09x in twin_speed.realtime.md; an epoch 25 s against 29 s). Only the order of float sums
+# (10x; an epoch with the learning monitor 44 s against 445 s); on the idle machine (results/twin_speed.md, with
+# SplitBN's and the teacher update's faster code) 3.33 against 2.66 (1.25x; 2.90 with one thread and the code of
+# before; an epoch 22 s against 27 s). Only the order of float sums
 # changes: the first 5 losses agree to 3e-6, the monitor's figures to 3e-8. It applies when the config is read: to
 # configs built on this one (search_mnist5k.py) and to programs that read it in-process, over a count they set
 # before; OMP_NUM_THREADS=2 python tools/train.py ... keeps two.

@@ -1,8 +1,10 @@
 # Copyright (c) pinas_mm contributors. All rights reserved.
 """Checkpoints are never half-written: mmengine saves them with its file backend's ``put``, which for local paths
 writes straight into the final file, so a kill or a full disk during the write leaves a truncated checkpoint."""
+import glob
 import os
 import os.path as osp
+import re
 import secrets
 
 import mmengine
@@ -22,6 +24,15 @@ def _create_beside(filepath):
             continue
 
 
+def _remove_stale_temporaries(filepath):
+    """Temporaries of ``filepath`` that a killed writer left: one run writes each file (the work dir is locked), and
+    a resumed run writes again the file whose write was killed, so none outlives the next write."""
+    folder, name = osp.split(osp.abspath(filepath))
+    for path in glob.glob(osp.join(glob.escape(folder), f'.{glob.escape(name)}.*.tmp')):
+        if re.fullmatch(rf'\.{re.escape(name)}\.[0-9a-f]{{8}}\.tmp', osp.basename(path)):
+            os.remove(path)
+
+
 @register_backend('local', force=True, prefixes='')
 class AtomicLocalBackend(LocalBackend):
     """mmengine's local file backend whose ``put`` writes a temporary file beside the target and renames it into
@@ -29,6 +40,7 @@ class AtomicLocalBackend(LocalBackend):
 
     def put(self, obj, filepath):
         mmengine.mkdir_or_exist(osp.dirname(osp.abspath(filepath)))
+        _remove_stale_temporaries(filepath)
         tmp_path, f = _create_beside(filepath)
         try:
             with f:

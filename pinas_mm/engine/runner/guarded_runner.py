@@ -7,6 +7,7 @@ from scratch) and resumes from any file (a weights-only file ends in ``KeyError:
 """
 import datetime
 import errno
+import glob
 import os
 import os.path as osp
 import re
@@ -40,11 +41,14 @@ def _launch_rank():
 
 
 class WorkDirLock:
-    """An exclusive advisory lock (``flock``) on ``<work_dir>/.pinas_mm_run.lock``, naming its holder inside.
+    """An exclusive POSIX lock (``lockf``) on ``<work_dir>/.pinas_mm_run.lock``, naming its holder inside.
 
     The kernel drops the lock when its process ends in any way, ``kill -9`` included, so a killed run's lock never
-    blocks the next one.
+    blocks the next one. Unlike ``flock``, forked data-loader workers do not inherit it, so it is free as soon as
+    the main process is gone, not when its last worker notices. A process holds each lock once.
     """
+
+    _held = set()  # POSIX locks do not exclude their own process: its own locks are remembered here
 
     def __init__(self, work_dir):
         self.path = osp.join(osp.abspath(work_dir), LOCK_FILE)
@@ -54,18 +58,18 @@ class WorkDirLock:
         if fcntl is None:
             return
         os.makedirs(osp.dirname(self.path), exist_ok=True)
-        lock_file = open(self.path, 'a+')
+        if self.path in self._held:  # (opening the file again would drop the lock when closed)
+            raise self._busy(f'pid {os.getpid()}, this process')
+        lock_file = os.fdopen(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666), 'r+')
         try:
-            fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.lockf(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as error:
-            lock_file.seek(0)
             holder = lock_file.read().strip() or 'a process that has not written its name yet'
             lock_file.close()
             if error.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
                 raise
-            raise WorkDirBusyError(
-                f'work dir {osp.dirname(self.path)} is in use by another run ({holder}); wait for it to end or give '
-                'this run another --work-dir') from None
+            raise self._busy(holder) from None
+        self._held.add(self.path)
         lock_file.seek(0)
         lock_file.truncate()
         lock_file.write(f'pid {os.getpid()} on {socket.gethostname()}, started '
@@ -73,10 +77,29 @@ class WorkDirLock:
         lock_file.flush()
         self._file = lock_file
 
+    def _busy(self, holder):
+        return WorkDirBusyError(f'work dir {osp.dirname(self.path)} is in use by another run ({holder}); wait for it '
+                                'to end or give this run another --work-dir')
+
     def release(self):
         if self._file is not None:
-            self._file.close()  # closing drops the flock
+            self._file.close()  # closing drops the lock
             self._file = None
+            self._held.discard(self.path)
+
+    __del__ = release
+
+
+def _latest_checkpoint(work_dir):
+    """What ``last_checkpoint`` names, or where a kill emptied it (mmengine's CheckpointHook rewrites it in place
+    after each save) the newest ``epoch_N.pth`` / ``iter_N.pth``; None without either."""
+    last = osp.join(work_dir, 'last_checkpoint')
+    named = open(last).read().strip() if osp.isfile(last) else ''
+    if named and osp.isfile(named):
+        return named
+    saved = [(int(match.group(2)), path) for path in glob.glob(osp.join(glob.escape(work_dir), '*_*.pth'))
+             for match in [re.fullmatch(r'(epoch|iter)_(\d+)\.pth', osp.basename(path))] if match]
+    return max(saved)[1] if saved else None
 
 
 def _state_dict(checkpoint):
@@ -126,6 +149,11 @@ class GuardedRunner(Runner):
 
     def test(self):
         return self._released_after(super().test)
+
+    def load_or_resume(self):
+        if self._resume and self._load_from is None and not self._has_loaded:
+            self._load_from = _latest_checkpoint(self.work_dir)
+        return super().load_or_resume()
 
     def load_checkpoint(self, filename, map_location='cpu', strict=False, revise_keys=[(r'^module.', '')]):
         if '://' not in filename and not osp.isfile(filename):

@@ -134,12 +134,14 @@ class PiNASSearchLoop(EvolutionSearchLoop):
 
     # ---- start-up -------------------------------------------------------------------------------------------
     def _load_supernet(self, resumed):
-        """Load the supernet strictly: ``load_from``, or when resuming the checkpoint the search started from.
+        """Load the supernet strictly: ``load_from``, or when resuming the checkpoint the search started from (the
+        config's ``load_from`` when the killed search saved nothing yet).
 
         mmengine's ``load_from`` loads leniently, and ``--resume`` clears it; this refuses a search without supernet
         weights, or with a checkpoint of another model or space.
         """
-        path = self.runner.cfg.get('load_from') or (resumed or {}).get('supernet')
+        cfg = self.runner.cfg
+        path = cfg.get('load_from') or (resumed or {}).get('supernet') or cfg.get('load_from_if_nothing_saved')
         if not path:
             raise ConfigError('the search needs a trained supernet: set load_from in the config or pass '
                               '--cfg-options load_from=<supernet checkpoint>')
