@@ -139,11 +139,12 @@ def checkpoint_differences(expected, resumed):
 def kill_plan(seed, kills, wall, saving='Saving checkpoint'):
     """``kills`` seeded (after, delay) kill moments (:func:`kill_at`): every third one (the first, the fourth, ...)
     after the run logs ``saving``, in turn as the checkpoint's temporary file appears (while it is written) and 0-50
-    ms later (while it is gathered); the others at 0.2-0.9 times ``wall`` (the uninterrupted run's wall time), shrunk
-    by 2/``kills`` for more than 2 kills, so that the later kills still come before a resumed run ends."""
+    ms later (while it is gathered); the others at 0.2-0.9 times ``wall`` (the uninterrupted run's wall time) over
+    ``kills``, so that they still come before a resumed run, which continues from its last checkpoint, ends (the
+    earliest ones hit its start-up)."""
     rng = random.Random(seed)
     return [((saving, 'file') if index % 6 == 0 else (saving, rng.uniform(0, 0.05))) if index % 3 == 0 else
-            (None, rng.uniform(0.2, 0.9) * wall * min(1, 2 / kills)) for index in range(kills)]
+            (None, rng.uniform(0.2, 0.9) * wall / kills) for index in range(kills)]
 
 
 def kill_and_resume(make_command, work_dir, plan, final_file):
