@@ -10,6 +10,7 @@ from pinas_mm.models.algorithms import PiNAS
 from pinas_mm.models.task_modules.scores.base import views_of
 from pinas_mm.models.utils import tracked_bns
 from pinas_mm.registry import HOOKS
+from pinas_mm.utils.errors import ConfigError
 from pinas_mm.utils.random_state import preserved_random_state
 from ..runner.utils import load_fixed_batches
 
@@ -95,8 +96,8 @@ class LearningMonitorHook(Hook):
             self.bank, self.bank_labels = (None, None) if self.bank_dataloader is None else \
                 self._load(model, self.bank_dataloader, self.num_bank_images)
         if self.bank is not None and (self.labels is None or self.bank_labels is None):
-            raise ValueError('LearningMonitorHook: kNN top-1 needs labelled held-out and bank images; load them '
-                             'with labels (with_label=True) or leave out bank_dataloader')
+            raise ConfigError('LearningMonitorHook: kNN top-1 needs labelled held-out and bank images; load them '
+                              'with labels (with_label=True) or leave out bank_dataloader')
 
     def measure(self, model):
         """:func:`learning_figures` of ``model`` on the loaded images, leaving the random generators as they were."""
