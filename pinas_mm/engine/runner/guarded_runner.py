@@ -15,7 +15,6 @@ import socket
 import sys
 
 from mmengine.runner import Runner
-from mmengine.runner.checkpoint import _load_checkpoint
 
 from pinas_mm.fileio import CheckpointError
 from pinas_mm.registry import RUNNERS
@@ -123,6 +122,7 @@ class GuardedRunner(Runner):
         if _launch_rank() == 0:  # one lock per run, however many processes it has
             self._work_dir_lock.acquire()
         self.load_from_min_shared = load_from_min_shared
+        self._loading, self._resuming = None, False  # what load_checkpoint / resume is reading, for call_hook
         try:
             super().__init__(*args, **kwargs)
         except BaseException:
@@ -159,12 +159,30 @@ class GuardedRunner(Runner):
         if '://' not in filename and not osp.isfile(filename):
             raise CheckpointError(f'load_from {filename} does not exist: train the model it names first (the config '
                                   'says which), or give the checkpoint you have: --cfg-options load_from=PATH')
-        if not strict:
-            self._check_weights_belong(filename, revise_keys)
-        return super().load_checkpoint(filename, map_location, strict, revise_keys)
+        self._loading = dict(filename=filename, strict=strict, revise_keys=revise_keys)
+        try:  # checked in the after_load_checkpoint call, on the checkpoint mmengine has read
+            return super().load_checkpoint(filename, map_location, strict, revise_keys)
+        finally:
+            self._loading = None
 
     def resume(self, filename, resume_optimizer=True, resume_param_scheduler=True, map_location='default'):
-        checkpoint = _load_checkpoint(filename, map_location='cpu')
+        self._resuming = True
+        try:
+            return super().resume(filename, resume_optimizer, resume_param_scheduler, map_location)
+        finally:
+            self._resuming = False
+
+    def call_hook(self, fn_name, **kwargs):
+        if fn_name == 'after_load_checkpoint' and self._loading:
+            if self._resuming:
+                self._check_training_state(kwargs['checkpoint'], self._loading['filename'])
+            if not self._loading['strict']:
+                self._check_weights_belong(kwargs['checkpoint'], self._loading['filename'],
+                                           self._loading['revise_keys'])
+        super().call_hook(fn_name, **kwargs)
+
+    @staticmethod
+    def _check_training_state(checkpoint, filename):
         meta = checkpoint.get('meta') if isinstance(checkpoint, dict) else None
         lacks = [name for name, present in (('meta.epoch', isinstance(meta, dict) and 'epoch' in meta),
                                             ('meta.iter', isinstance(meta, dict) and 'iter' in meta),
@@ -174,11 +192,10 @@ class GuardedRunner(Runner):
             raise CheckpointError(
                 f'cannot resume from {filename}: it holds no training state (no {", ".join(lacks)}), only weights; '
                 f'start a new run from its weights with load_from={filename} instead of --resume')
-        return super().resume(filename, resume_optimizer, resume_param_scheduler, map_location)
 
-    def _check_weights_belong(self, filename, revise_keys):
+    def _check_weights_belong(self, checkpoint, filename, revise_keys):
         weights = {}
-        for key, value in _state_dict(_load_checkpoint(filename, map_location='cpu')).items():
+        for key, value in _state_dict(checkpoint).items():
             for pattern, replacement in revise_keys:
                 key = re.sub(pattern, replacement, key)
             weights[key] = value
@@ -194,7 +211,6 @@ class GuardedRunner(Runner):
                 f'and shape, fewer than load_from_min_shared={self.load_from_min_shared:g} of them: it is not this '
                 f'model\'s checkpoint (the model expects e.g. {missing}; the file has e.g. {other}). Give the right '
                 'file, or lower load_from_min_shared (--cfg-options load_from_min_shared=0) to load it partially')
-
 
 def build_runner(cfg):
     """The config's runner as mmengine's tools build it (``runner_type``, if set), a :class:`GuardedRunner` where
