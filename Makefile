@@ -11,7 +11,7 @@ install:
 	PYTHON=$(PYTHON) VENV=$(VENV) bash tools/setup_env.sh
 
 test: install
-	$(PY) -m pytest -n 2 tests
+	$(PY) -m pytest -n 2 --durations=25 tests
 
 demo: install
 	$(PY) tools/run_demo.py $(DEMO_ARGS)

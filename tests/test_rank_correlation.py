@@ -7,8 +7,8 @@ import sys
 import numpy as np
 import pytest
 
-from pinas_mm.evaluation import (bootstrap_ci, kendall_tau, load_scores, match_scores, rank_correlation,
-                                 spearman_rho, top_k_overlap)
+from pinas_mm.evaluation import (bootstrap_ci, kendall_tau, load_scores, match_scores, partial_kendall_tau,
+                                 rank_correlation, spearman_rho, top_k_overlap)
 
 
 def test_tau_rho_and_top_k_match_hand_computed_values():
@@ -21,6 +21,19 @@ def test_tau_rho_and_top_k_match_hand_computed_values():
     assert top_k_overlap([0.9, 0.1, 0.8, 0.7], [99, 98, 97, 10], 2) == 0.5  # best two by score: 0, 2; true: 0, 1
     with pytest.raises(ValueError, match=r'k must lie in \[1, 4\]'):
         top_k_overlap(predicted, true, 5)
+
+
+def test_partial_tau_keeps_what_a_score_ranks_beyond_the_proxy():
+    rng = np.random.default_rng(0)
+    macs = rng.normal(size=200)
+    truth = macs + rng.normal(size=200)
+    # a score that only counts MACs agrees with the truth as far as MACs do, and no further
+    assert kendall_tau(macs, truth) > 0.3 and np.isnan(partial_kendall_tau(macs, truth, macs))  # nothing beyond
+    echo = 2 * macs + 0.01 * rng.normal(size=200)
+    assert kendall_tau(echo, truth) > 0.3 and abs(partial_kendall_tau(echo, truth, macs)) < 0.1
+    # a score that knows the truth's own part keeps a clear partial tau; one independent of MACs keeps its tau
+    assert partial_kendall_tau(truth + 0.1 * rng.normal(size=200), truth, macs) > 0.5
+    assert partial_kendall_tau(truth, truth, rng.normal(size=200)) == pytest.approx(1)
 
 
 def test_bootstrap_interval_is_seeded_and_holds_a_clear_estimate():

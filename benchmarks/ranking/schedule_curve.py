@@ -106,8 +106,8 @@ def gather(results_dir, version, methods):
                 continue
             tau = rows[method]['kendall_tau']
             point = dict(epochs=epochs, method=method, batch=batches.get(method), seeds=rows[method]['seeds'],
-                         tau=tau['mean'],
-                         tau_per_seed=tau['per_seed'], tau_ci95=tau['ci95'])
+                         tau=tau['mean'], tau_per_seed=tau['per_seed'], tau_ci95=tau['ci95'],
+                         tau_beyond_macs=rows[method].get('partial_tau_given_macs'))
             measured = [r for r in records if r['method'] == TRAINED[method] and r['seed'] in point['seeds']]
             for key, _, _ in FIGURES:
                 values = [r[key] for r in measured if key in r]
@@ -115,12 +115,14 @@ def gather(results_dir, version, methods):
             points.append(point)
         for name in ('stand-alone, another seed (noise ceiling)', 'MACs (no training)'):
             if name in rows:
-                points.append(dict(epochs=epochs, method=name, tau=rows[name]['kendall_tau']['mean']))
+                points.append(dict(epochs=epochs, method=name, tau=rows[name]['kendall_tau']['mean'],
+                                   tau_beyond_macs=rows[name].get('partial_tau_given_macs')))
     return points
 
 
 def plot(points, methods, out_file):
-    """Tau against epochs: a line through each method's mean over seeds, every seed as a dot, the noise ceiling."""
+    """Tau against epochs: a line through each method's mean over seeds, every seed as a dot, the noise ceiling and
+    what MACs alone reach."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
@@ -133,10 +135,15 @@ def plot(points, methods, out_file):
         for p in mine:
             ax.scatter([p['epochs']] * len(p['tau_per_seed']), p['tau_per_seed'], color=line.get_color(), s=12,
                        alpha=0.5)
-    ceiling = [p['tau'] for p in points if p['method'].startswith('stand-alone')]
-    if ceiling:
-        ax.axhline(ceiling[0], color='gray', linestyle='--', label='noise ceiling (stand-alone, another seed)')
+    for name, style, label in (('stand-alone', '--', 'noise ceiling (stand-alone, another seed)'),
+                               ('MACs', ':', 'MACs (no training)')):
+        reference = [p['tau'] for p in points if p['method'].startswith(name)]
+        if reference:
+            ax.axhline(reference[0], color='gray', linestyle=style, label=label)
     ax.set_xscale('log')
+    epochs = sorted({p['epochs'] for p in points})
+    ax.set_xticks(epochs, [str(e) for e in epochs])
+    ax.minorticks_off()
     ax.set_xlabel('supernet training epochs (cosine schedule over each length)')
     ax.set_ylabel('Kendall tau vs stand-alone top-1')
     ax.legend(fontsize=7)
@@ -153,16 +160,20 @@ def write_table(points, args):
              'schedule over that length; tau: mean over the supernet seeds (each seed in brackets). Learning figures: '
              'of the supernet the row scores with, mean over its seeds (`embeddings.py`): residual BN scale (mean '
              '|gamma| of the candidates\' last BN), cosine of one image\'s pooled backbone features through two '
-             'paths (1: the paths compute one function), kNN top-1 of a path\'s backbone features.', '',
+             'paths (1: the paths compute one function), kNN top-1 of a path\'s backbone features. Beyond MACs: '
+             'Kendall\'s partial tau with MACs held fixed, what a score ranks that counting MACs does not (mean over '
+             'seeds).', '',
              'Batch: images a step where not the config\'s own (`supernets.py --batch`, the per-image learning rate '
              'kept).', '',
-             '| epochs | method | batch | Kendall tau | per seed | ' + ' | '.join(t for _, t, _ in FIGURES) + ' |',
-             '|---|---|---|---|---|' + '---|' * len(FIGURES)]
+             '| epochs | method | batch | Kendall tau | per seed | beyond MACs | '
+             + ' | '.join(t for _, t, _ in FIGURES) + ' |',
+             '|---|---|---|---|---|---|' + '---|' * len(FIGURES)]
     for p in sorted(points, key=lambda p: (p['epochs'], p['method'] not in args.methods, p['method'])):
         per_seed = ', '.join(f'{t:.3f}' for t in p.get('tau_per_seed', []))
+        beyond = '' if p.get('tau_beyond_macs') is None else f'{p["tau_beyond_macs"]:.3f}'
         figures = ' | '.join('' if p.get(key) is None else format(p[key], spec) for key, _, spec in FIGURES)
         lines.append(f'| {p["epochs"]} | {p["method"]} | {p.get("batch") or ""} | {p["tau"]:.3f} | {per_seed} | '
-                     f'{figures} |')
+                     f'{beyond} | {figures} |')
     longest = max((p['epochs'] for p in points if p['method'] == PRIMARY), default=None)
     if longest is not None:
         primary = next(p for p in points if p['method'] == PRIMARY and p['epochs'] == longest)

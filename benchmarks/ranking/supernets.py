@@ -44,7 +44,7 @@ from mmengine.config import Config
 
 from common import (NUM_CLASSES, REPO, RESULTS, SPACES, ResultsFile,  # benchmarks/ranking/ is on sys.path
                     accuracies_by_subnet, add_space_arguments, now, read_data_root, sample_subnets, space_settings)
-from pinas_mm.evaluation import bootstrap_ci, kendall_tau, spearman_rho, top_k_overlap
+from pinas_mm.evaluation import bootstrap_ci, kendall_tau, partial_kendall_tau, spearman_rho, top_k_overlap
 from pinas_mm.models import PiNASResNeSt
 from pinas_mm.models.task_modules import SubnetCostTable
 from pinas_mm.visualization import plot_rank_correlation
@@ -231,9 +231,10 @@ def score_subnets(method, seed, subnets_file, args, data):
         return {r['subnet']: r['score'] for r in json.load(f)}  # keyed as listed in subnets_file
 
 
-def compare(scores_by_seed, truth, args):
+def compare(scores_by_seed, truth, args, macs=None):
     """Tau, rho and top-k overlap of the seeds' scores against ``truth``: the mean over seeds, each seed's figure,
-    and a bootstrap interval of the mean over the subnets."""
+    and a bootstrap interval of the mean over the subnets; with ``macs``, how far the scores follow MACs and what
+    they rank beyond them (partial tau)."""
     scores, truth = np.asarray(scores_by_seed, dtype=float).T, np.asarray(truth, dtype=float)  # subnets x seeds
     row = {}
     for name, measure in (('kendall_tau', kendall_tau), ('spearman_rho', spearman_rho)):
@@ -248,6 +249,10 @@ def compare(scores_by_seed, truth, args):
     # do the scores tell subnets apart by more than a seed moves them? (the subnets' spread / the seeds' spread)
     row['subnet_to_seed_spread'] = float(scores.mean(axis=1).std() / scores.std(axis=1, ddof=1).mean()) \
         if scores.shape[1] > 1 and scores.std(axis=1).any() else None
+    if macs is not None:  # MACs alone rank these subnets too: does the score add to them?
+        row['tau_with_macs'] = float(np.mean([kendall_tau(column, macs) for column in scores.T]))
+        row['partial_tau_given_macs'] = float(np.mean([partial_kendall_tau(column, truth, macs)
+                                                       for column in scores.T]))
     return row
 
 
@@ -364,15 +369,20 @@ def write_table(rows, truth, columns, seeds, standalone, standalone_path, result
              'Spread: the standard deviation of the subnets\' scores (mean over seeds) over the mean standard '
              'deviation of a subnet\'s score between seeds; below 1, the scores tell subnets apart by less than a '
              'seed moves them.', '',
+             'Tau with MACs: Kendall tau of the scores against the subnets\' MACs (1: the score only counts MACs); '
+             'beyond MACs: Kendall\'s partial tau of scores and ground truth with MACs held fixed (what the score '
+             'ranks that counting MACs does not; mean over seeds).', '',
              '| method | supernet seeds | Kendall tau | tau per seed | Spearman rho | top-5 overlap | '
-             'seed-to-seed tau | spread |',
-             '|---|---|---|---|---|---|---|---|']
+             'seed-to-seed tau | spread | tau with MACs | tau beyond MACs |',
+             '|---|---|---|---|---|---|---|---|---|---|']
     for method, row in rows.items():
         again = '' if row['seed_to_seed_tau'] is None else f'{row["seed_to_seed_tau"]:.3f}'
         spread = '' if row.get('subnet_to_seed_spread') is None else f'{row["subnet_to_seed_spread"]:.2f}'
+        with_macs, beyond = (f'{row[key]:.3f}' if key in row else '' for key in ('tau_with_macs',
+                                                                                  'partial_tau_given_macs'))
         lines.append(f'| {method} | {row["seeds"] or "-"} | {fmt(row["kendall_tau"])} | '
                      f'{", ".join(f"{t:.3f}" for t in row["kendall_tau"]["per_seed"])} | {fmt(row["spearman_rho"])} | '
-                     f'{row[f"top{TOP_K}_overlap"]:.2f} | {again} | {spread} |')
+                     f'{row[f"top{TOP_K}_overlap"]:.2f} | {again} | {spread} | {with_macs} | {beyond} |')
     pinas, spos = rows.get('Pi-NAS'), rows.get('SPOS')
     if pinas and spos:
         tau, margin = pinas['kendall_tau']['mean'], pinas['kendall_tau']['mean'] - spos['kendall_tau']['mean']
@@ -425,27 +435,30 @@ def main():
             method, seed = scorings[scoring]
             results.add(dict(method=method, seed=seed, spec=specs[method], scores=scoring.result()))
     truth, columns, seeds, standalone = load_truth(args.standalone, subnets, settings)  # the scores do not need it
+    costs = subnet_costs(subnets, args.space)
+    macs = [cost['flops'] for cost in costs]
     rows = {}
     for method in METHODS:
         records = sorted((r for r in results.records if r['method'] == method and r['spec'] == specs[method]),
                          key=lambda r: r['seed'])
         if records:
-            rows[method] = dict(compare([[r['scores'][s] for s in subnets] for r in records], truth, args),
+            rows[method] = dict(compare([[r['scores'][s] for s in subnets] for r in records], truth, args, macs),
                                 seeds=[r['seed'] for r in records])
             plot_rank_correlation([np.mean([r['scores'][s] for r in records]) for s in subnets], truth,
                                   table_path(args.results, f'_{slug(method)}.png'),
                                   predicted_label=f'{method} supernet score (mean over seeds)',
                                   true_label='stand-alone top-1 (%)', title=method, top_k=TOP_K)
-    costs = subnet_costs(subnets, args.space)
     for name, key in (('MACs (no training)', 'flops'), ('parameters (no training)', 'params')):
-        rows[name] = dict(compare([[cost[key] for cost in costs]], truth, args), seeds=[])
+        rows[name] = dict(compare([[cost[key] for cost in costs]], truth, args, macs if key != 'flops' else None),
+                          seeds=[])
     if len(columns) > 1:  # how well one stand-alone run ranks like another: the ceiling no score can beat
-        rows['stand-alone, another seed (noise ceiling)'] = dict(compare(columns[1:], columns[0], args),
+        rows['stand-alone, another seed (noise ceiling)'] = dict(compare(columns[1:], columns[0], args, macs),
                                                                  seeds=seeds[1:])
     if len(columns) >= 3:  # how well a mean over seeds ranks like the others': does averaging seeds make it reproduce?
         half = len(columns) // 2
         rows[f'stand-alone, mean of seeds {seeds[half:]} vs of {seeds[:half]}'] = dict(
-            compare([np.mean(columns[half:], axis=0)], np.mean(columns[:half], axis=0), args), seeds=seeds[half:])
+            compare([np.mean(columns[half:], axis=0)], np.mean(columns[:half], axis=0), args, macs),
+            seeds=seeds[half:])
     write_table(rows, truth, columns, seeds, standalone, args.standalone, results, subnets)
 
 

@@ -21,6 +21,15 @@ def spearman_rho(predicted, true):
     return float(stats.spearmanr(predicted, true).statistic)
 
 
+def partial_kendall_tau(predicted, true, control):
+    """Kendall's partial tau of ``predicted`` and ``true`` with ``control`` held fixed: what a score ranks beyond what
+    a cheap proxy (e.g. MACs) already does. 0 where the score agrees with the truth only as far as both agree with the
+    proxy; nan where the proxy orders either of them completely."""
+    xy, xz, yz = kendall_tau(predicted, true), kendall_tau(predicted, control), kendall_tau(true, control)
+    denominator = np.sqrt((1 - xz**2) * (1 - yz**2))
+    return float((xy - xz * yz) / denominator) if denominator > 0 else float('nan')
+
+
 def top_k_overlap(predicted, true, k):
     """Share of the ``k`` best subnets by ``true`` that are among the ``k`` best by ``predicted`` (higher is better
     for both)."""
