@@ -1,8 +1,12 @@
 # Copyright (c) pinas_mm contributors. All rights reserved.
+import contextlib
 import importlib.metadata
+import io
 import os
 import os.path as osp
+import runpy
 import socket
+import sys
 
 if 'PYTEST_XDIST_WORKER' in os.environ:  # `pytest -n 2` (make test): one thread per worker and per tool it starts
     os.environ['OMP_NUM_THREADS'] = '1'
@@ -16,6 +20,13 @@ if 'PYTEST_XDIST_WORKER' in os.environ:
     torch.set_num_threads(1)
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+# the longest tests (minutes on 2 cores), started first so that `pytest -n 2` does not end waiting on one of them
+LONGEST_FIRST = ('test_demo.py', 'test_learning.py', 'test_fault_injection.py', 'test_benchmarks.py')
+
+
+def pytest_collection_modifyitems(items):
+    order = {name: rank for rank, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: order.get(item.path.name, len(order)))  # stable: the rest keep their order
 
 
 @pytest.fixture(scope='session')
@@ -140,3 +151,25 @@ def pinas_checkpoint(tmp_path_factory):
     path = tmp_path_factory.mktemp('supernet') / 'supernet.pth'
     torch.save(dict(state_dict=build_from_config('configs/pinas/supernet_mnist5k.py').state_dict(), meta={}), path)
     return str(path)
+
+
+def run_tool(script, *args):
+    """``python <script> <args>`` run in this process, from the repository root: (exit status, stdout and stderr).
+    For what a tool computes, without a process start's imports; tests of a command line itself start a process."""
+    output, argv, cwd = io.StringIO(), sys.argv, os.getcwd()
+    sys.argv = [script, *args]
+    os.chdir(REPO_ROOT)
+    try:
+        with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
+            runpy.run_path(script, run_name='__main__')
+        status = 0
+    except SystemExit as exit:  # as the interpreter ends on it: a message goes to stderr, with status 1
+        if exit.code is None or isinstance(exit.code, int):
+            status = exit.code or 0
+        else:
+            output.write(f'{exit.code}\n')
+            status = 1
+    finally:
+        sys.argv = argv
+        os.chdir(cwd)
+    return status, output.getvalue()

@@ -21,6 +21,9 @@ def test_two_ranks_train_the_same_paths_and_end_in_the_same_state(repo_root, mni
          'train_dataloader.batch_size=32', 'train_dataloader.dataset.dataset.indices=256',
          'train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False'], cwd=repo_root, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-3000:]
+    log = result.stdout + result.stderr
+    assert "dist_cfg: {'backend': 'gloo'}" in log  # tools/train.py switched from NCCL: no GPU here
+    assert 'Distributed training: True' in log and 'GPU number: 2' in log  # mmengine's words for world size 2
     rank0, rank1 = (json.loads((tmp_path / f'rank{r}.json').read_text()) for r in (0, 1))
     assert len(rank0['steps']) == 4  # 256 images, 2 ranks x 32 per step
     assert rank0['steps'] == rank1['steps']  # same paths at every step
@@ -30,3 +33,28 @@ def test_two_ranks_train_the_same_paths_and_end_in_the_same_state(repo_root, mni
     differing = [key for key, digest in rank0['digest'].items() if rank1['digest'][key] != digest]
     assert differing and all(key.endswith(('running_mean', 'running_var')) for key in differing)
     assert any(key.startswith('encoder_k.') for key in rank0['digest']) and 'queue' in rank0['digest']
+
+
+def test_closing_frees_the_group_with_the_model_that_holds_it(tmp_path):
+    """A finished run's DDP model holds the process group in reference cycles: left to the interpreter's teardown,
+    a gloo group's destructor can abort a finished rank; closing collects it first."""
+    import gc
+    import weakref
+
+    import torch
+    import torch.distributed as dist
+    from torch.nn.parallel import DistributedDataParallel
+
+    from pinas_mm.utils.launcher import close_process_group
+    dist.init_process_group('gloo', init_method=f'file://{tmp_path / "store"}', rank=0, world_size=1)
+    gc.disable()  # from here, only close_process_group collects
+    try:
+        model = DistributedDataParallel(torch.nn.Linear(2, 2))
+        model.itself = model  # a reference cycle, as a runner's model and hooks make
+        alive = weakref.ref(model)
+        del model
+        assert alive() is not None  # what a finished run leaves
+        close_process_group()
+    finally:
+        gc.enable()
+    assert alive() is None and not dist.is_initialized()

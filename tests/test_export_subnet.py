@@ -16,6 +16,7 @@ from pinas_mm.apis import export_subnet, find_backbone_cfg
 from pinas_mm.models import PiNASResNeSt
 from pinas_mm.registry import MODELS
 from pinas_mm.structures import SubnetError, format_subnet
+from conftest import run_tool
 
 SMALL = dict(stage_blocks=(1, 2, 1, 1), stem_channels=16, base_channels=16, out_indices=(0, 1, 2, 3))
 SUBNET = '31203'
@@ -107,12 +108,11 @@ def test_a_damaged_checkpoint_is_named_and_the_safe_loader_kept(trained_supernet
     folder, _ = trained_supernet
     damaged = tmp_path / 'damaged.pth'
     damaged.write_bytes((folder / 'epoch_1.pth').read_bytes()[:1000])  # a copy cut short
-    result = subprocess.run([sys.executable, 'tools/export_subnet.py', str(folder / 'supernet.py'), str(damaged),
-                             '--subnet', SUBNET, '--out', str(tmp_path / 'subnet.pth')], capture_output=True, text=True)
-    assert result.returncode == 1 and 'Traceback' not in result.stderr  # a refusal: its message, no traceback
-    last_line = result.stderr.strip().splitlines()[-1]
-    assert last_line.startswith(f'error: {damaged} is not a checkpoint, or no longer one')
-    assert 'weights_only' not in result.stderr
+    status, output = run_tool('tools/export_subnet.py', str(folder / 'supernet.py'), str(damaged), '--subnet', SUBNET,
+                              '--out', str(tmp_path / 'subnet.pth'))
+    assert status == 1  # a refusal (sys.exit with its message); an unexpected exception would fail here instead
+    assert output.strip().splitlines()[-1].startswith(f'error: {damaged} is not a checkpoint, or no longer one')
+    assert 'weights_only' not in output
     assert not (tmp_path / 'subnet.pth').exists()
 
 
@@ -167,8 +167,7 @@ def test_a_re_export_killed_at_a_random_moment_keeps_a_whole_pair(trained_supern
 
 def test_a_refused_export_writes_nothing(trained_supernet, tmp_path):
     folder, _ = trained_supernet
-    result = subprocess.run([sys.executable, 'tools/export_subnet.py', str(folder / 'supernet.py'),
-                             str(folder / 'epoch_1.pth'), '--subnet', '3120', '--out', str(tmp_path / 'new' / 'x.pth')],
-                            capture_output=True, text=True)
-    assert result.returncode == 1 and result.stderr.startswith('error: subnet has 4 layers')
+    status, output = run_tool('tools/export_subnet.py', str(folder / 'supernet.py'), str(folder / 'epoch_1.pth'),
+                              '--subnet', '3120', '--out', str(tmp_path / 'new' / 'x.pth'))
+    assert status == 1 and output.strip().splitlines()[-1].startswith('error: subnet has 4 layers')
     assert list(tmp_path.iterdir()) == []

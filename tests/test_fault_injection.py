@@ -1,12 +1,15 @@
 # Copyright (c) pinas_mm contributors. All rights reserved.
-"""Fault injection (benchmarks/fault_injection.py, shortened): training killed with kill -9 twice (once while a
-checkpoint is written, once at a seeded random moment) and a search killed once, each resumed with --resume: the
-final state of an uninterrupted run, every checkpoint whole after every kill, no temporary file left behind."""
+"""Fault injection (benchmarks/fault_injection.py, shortened): training with the config's own data loader (2
+persistent workers, augmentations seeded per image) killed with kill -9 twice (once while a checkpoint is written,
+once at a seeded random moment) and a search killed twice, each resumed with --resume: the final state of an
+uninterrupted run (student, EMA teacher, queue, path generator, optimizer, iteration), every checkpoint whole after
+every kill, no temporary file left behind."""
 import os.path as osp
 import random
 import sys
 
 import pytest
+from mmengine.config import Config
 
 sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'benchmarks'))
 import fault_injection  # noqa: E402
@@ -19,6 +22,15 @@ def training(mnist5k, tmp_path_factory):
 
     return fault_injection.training_trial(str(tmp_path_factory.mktemp('training')), mnist5k, epochs=2, images=64,
                                           kills=2, plan=plan)
+
+
+def test_the_shipped_data_loader_is_the_one_killed(repo_root):
+    loader = Config.fromfile(osp.join(repo_root, 'configs/pinas/supernet_mnist5k.py')).train_dataloader
+    assert (loader.num_workers, loader.persistent_workers) == (2, True)
+    assert loader.sampler.type == 'mmrazor.SeededAugmentSampler'
+    assert not any(option.startswith(('train_dataloader.num_workers', 'train_dataloader.persistent',
+                                      'train_dataloader.sampler'))
+                   for option in fault_injection.training_options('data', epochs=2, images=64))
 
 
 def test_killed_training_resumes_into_the_uninterrupted_state(training):

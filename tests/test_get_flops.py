@@ -7,6 +7,8 @@ import sys
 
 import pytest
 
+from conftest import run_tool
+
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 PINAS_BACKBONE = ("dict(_scope_='mmrazor', type='mmrazor.PiNASResNeSt', stage_blocks=(1, 1, 1, 1), stem_channels=16, "
@@ -44,12 +46,12 @@ def counts(output):
 
 @pytest.fixture(scope='module')
 def subnet_counts(tiny_config):
-    """Counts per subnet, each tool run once for the module."""
+    """Counts per subnet, each tool run once for the module (in this process)."""
     cache = {}
 
     def get(subnet):
         if subnet not in cache:
-            rc, output = get_flops(tiny_config, '--subnet', subnet, '--shape', '32')
+            rc, output = run_tool('tools/get_flops.py', tiny_config, '--subnet', subnet, '--shape', '32')
             assert rc == 0, output[-3000:]
             assert 'Input shape: (3, 32, 32)' in output
             cache[subnet] = counts(output)

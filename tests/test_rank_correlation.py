@@ -1,14 +1,13 @@
 # Copyright (c) pinas_mm contributors. All rights reserved.
 """Ranking figures (pinas_mm.evaluation) against hand-computed values, the files they read, and the CLI."""
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
 from pinas_mm.evaluation import (bootstrap_ci, kendall_tau, load_scores, match_scores, partial_kendall_tau,
                                  rank_correlation, spearman_rho, top_k_overlap)
+from conftest import run_tool
 
 
 def test_tau_rho_and_top_k_match_hand_computed_values():
@@ -75,13 +74,13 @@ def test_cli_compares_a_search_file_with_stand_alone_results(repo_root, tmp_path
                                                       enumerate(subnets)]))
     (tmp_path / 'truth.csv').write_text('subnet,accuracy\n' + '\n'.join(f'{s},{90 + i}' for i, s in
                                                                          enumerate(subnets + ['99999'])))
-    command = [sys.executable, 'tools/rank_correlation.py', str(tmp_path / 'scores.json'), str(tmp_path / 'truth.csv'),
-               '--plot', str(tmp_path / 'rank.png'), '--out', str(tmp_path / 'rank.json'), '--bootstrap', '100']
-    result = subprocess.run(command, cwd=repo_root, capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert '12 subnets in both files; 0 only in' in result.stdout and '1 only in' in result.stdout
+    arguments = [str(tmp_path / 'scores.json'), str(tmp_path / 'truth.csv')]
+    status, output = run_tool('tools/rank_correlation.py', *arguments, '--plot', str(tmp_path / 'rank.png'), '--out',
+                              str(tmp_path / 'rank.json'), '--bootstrap', '100')
+    assert status == 0, output[-2000:]
+    assert '12 subnets in both files; 0 only in' in output and '1 only in' in output
     figures = json.loads((tmp_path / 'rank.json').read_text())
     assert figures['kendall_tau'] == pytest.approx(kendall_tau([i % 5 for i in range(12)], range(12)))
     assert (tmp_path / 'rank.png').stat().st_size > 5000
-    missing = subprocess.run(command[:4] + ['--true-key', 'top1'], cwd=repo_root, capture_output=True, text=True)
-    assert missing.returncode != 0 and "no 'top1' field" in missing.stderr and 'Traceback' not in missing.stderr
+    status, output = run_tool('tools/rank_correlation.py', *arguments, '--true-key', 'top1')
+    assert status != 0 and "no 'top1' field" in output  # a refusal: an exception would fail here instead

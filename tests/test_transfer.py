@@ -17,6 +17,7 @@ from mmengine.runner import Runner
 from pinas_mm.apis import export_subnet
 from pinas_mm.registry import MODELS
 from pinas_mm.structures import SubnetError
+from conftest import run_tool
 
 SCALED = dict(stage_blocks=(1, 1, 2, 1), stem_channels=16, base_channels=16)  # stage outputs 64, 128, 256, 512
 SUBNET = '31203'
@@ -99,9 +100,9 @@ def test_mask_rcnn_configs_train_and_evaluate_with_coco_metric(config, canvases,
 
     # tools/test.py on the trained checkpoint, with the config the run dumped
     dumped = glob.glob(str(tmp_path / '*.py'))[0]
-    result = subprocess.run([sys.executable, 'tools/test.py', dumped, str(tmp_path / 'epoch_1.pth'), '--work-dir',
-                             str(tmp_path / 'test')], cwd=repo_root, capture_output=True, text=True)
-    assert result.returncode == 0 and 'coco/segm_mAP' in result.stdout + result.stderr, result.stderr[-3000:]
+    status, output = run_tool('tools/test.py', dumped, str(tmp_path / 'epoch_1.pth'), '--work-dir',
+                              str(tmp_path / 'test'))
+    assert status == 0 and 'coco/segm_mAP' in output, output[-3000:]
 
 
 @pytest.mark.parametrize('config, layout', [
@@ -191,6 +192,5 @@ def test_a_stride_with_dilation_is_refused():
 def test_transfer_models_are_counted_by_get_flops(config, repo_root):
     # the digit-canvas twins default to the subnet the demo exports into work_dirs/, which a fresh clone lacks
     twin = ['--subnet', SUBNET, '--shape', '128'] if config.endswith('_digit-canvases.py') else []
-    result = subprocess.run([sys.executable, 'tools/get_flops.py', config, *twin], cwd=repo_root,
-                            capture_output=True, text=True)
-    assert result.returncode == 0 and 'MACs:' in result.stdout, result.stderr[-3000:]
+    status, output = run_tool('tools/get_flops.py', config, *twin)
+    assert status == 0 and 'MACs:' in output, output[-3000:]

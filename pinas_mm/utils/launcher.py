@@ -1,4 +1,5 @@
 # Copyright (c) pinas_mm contributors. All rights reserved.
+import gc
 import warnings
 
 import torch
@@ -33,7 +34,10 @@ def setup_launcher(cfg, launcher):
 def close_process_group():
     """Destroy the default process group, if any, once every rank is done, before the interpreter exits: a gloo
     group torn down (by this call or by the exit's destructors) while another rank still works on, e.g. rank 0
-    writing the search's plots, aborts the finished rank (``terminate called without an active exception``)."""
+    writing the search's plots, aborts the finished rank (``terminate called without an active exception``). The
+    finished runner's DDP model still holds the group in reference cycles: collected first, so that the group is
+    freed here and not by the interpreter's teardown, where a gloo group's destructor can abort the process too."""
     if torch.distributed.is_available() and torch.distributed.is_initialized():
+        gc.collect()
         torch.distributed.barrier()
         torch.distributed.destroy_process_group()
