@@ -22,6 +22,7 @@ import json
 import os
 import os.path as osp
 import random
+import runpy
 import subprocess
 import sys
 import time
@@ -92,6 +93,26 @@ class Demo:
         print('$', ' '.join(command), flush=True)
         subprocess.run([sys.executable, *command], cwd=REPO, check=True)
 
+    @staticmethod
+    def run_here(*command):
+        """A tool run in this process as ``python`` runs it, for the short ones (the data checks of every run, the
+        exports), which a process of their own would spend mostly on starting up. Fails as ``run`` does."""
+        print('$', ' '.join(command), flush=True)
+        argv, cwd = sys.argv, os.getcwd()
+        sys.argv = list(command)
+        os.chdir(REPO)  # where `run` starts its processes
+        try:
+            runpy.run_path(osp.join(REPO, command[0]), run_name='__main__')
+        except SystemExit as error:
+            if error.code not in (None, 0):
+                if isinstance(error.code, str):  # the tool's message, as the interpreter would print it
+                    print(error.code, file=sys.stderr)
+                raise subprocess.CalledProcessError(error.code if isinstance(error.code, int) else 1, command) \
+                    from None
+        finally:
+            sys.argv = argv
+            os.chdir(cwd)
+
     def options(self, kind, *options):
         extra = QUICK[kind] if self.args.quick else []
         return ['--cfg-options', *options, *extra] if options or extra else []
@@ -155,7 +176,7 @@ class Demo:
     def export(self, name, source, subnet):
         """The ``subnet`` (a format string or a YAML) of the ``source`` supernet as a standalone backbone."""
         out = self.path('export', f'{name}.pth')
-        return Job('export', name, [out], lambda resume: self.run(
+        return Job('export', name, [out], lambda resume: self.run_here(
             'tools/export_subnet.py', SUPERNETS[source][0], self.last_checkpoint(self.path(f'{source}_supernet')),
             '--subnet', subnet, '--out', out), None)
 
@@ -174,8 +195,8 @@ class Demo:
     def main(self):
         os.makedirs(self.work_dir, exist_ok=True)
         try:  # written once, then checked file by file on every run
-            self.run('tools/dataset_converters/prepare_mnist5k.py', self.mnist)
-            self.run('tools/dataset_converters/prepare_digit_canvases.py', self.canvases)
+            self.run_here('tools/dataset_converters/prepare_mnist5k.py', self.mnist)
+            self.run_here('tools/dataset_converters/prepare_digit_canvases.py', self.canvases)
         except subprocess.CalledProcessError:
             sys.exit('the data could not be prepared; the message above says why and how to rebuild it')
         jobs = list(self.jobs())
