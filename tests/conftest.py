@@ -153,23 +153,31 @@ def pinas_checkpoint(tmp_path_factory):
     return str(path)
 
 
-def run_tool(script, *args):
-    """``python <script> <args>`` run in this process, from the repository root: (exit status, stdout and stderr).
-    For what a tool computes, without a process start's imports; tests of a command line itself start a process."""
-    output, argv, cwd = io.StringIO(), sys.argv, os.getcwd()
+def run_script(script, *args):
+    """``python <script> <args>`` run in this process, from the repository root; its exceptions, SystemExit
+    included, reach the caller."""
+    argv, cwd = sys.argv, os.getcwd()
     sys.argv = [script, *args]
     os.chdir(REPO_ROOT)
     try:
+        runpy.run_path(script, run_name='__main__')
+    finally:
+        sys.argv = argv
+        os.chdir(cwd)
+
+
+def run_tool(script, *args):
+    """:func:`run_script` as the interpreter would end it: (exit status, stdout and stderr). For what a tool computes,
+    without a process start's imports; tests of a command line itself start a process."""
+    output = io.StringIO()
+    try:
         with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
-            runpy.run_path(script, run_name='__main__')
+            run_script(script, *args)
         status = 0
-    except SystemExit as exit:  # as the interpreter ends on it: a message goes to stderr, with status 1
+    except SystemExit as exit:  # a message goes to stderr, with status 1
         if exit.code is None or isinstance(exit.code, int):
             status = exit.code or 0
         else:
             output.write(f'{exit.code}\n')
             status = 1
-    finally:
-        sys.argv = argv
-        os.chdir(cwd)
     return status, output.getvalue()

@@ -4,15 +4,13 @@ shapes, the converted model computes what the original did, and anything else is
 
 The official-format state dicts are written here from the official code's module structure (its names, which this
 file spells out independently of the converter), with shapes and values from pinas_mm's model."""
-import runpy
-import sys
 
 import pytest
 import torch
 
 from pinas_mm.apis.official_checkpoint import OfficialCheckpointError, detect_format, supernet_to_pinas
 from pinas_mm.models import PiNASResNeSt
-from conftest import build_from_config
+from conftest import build_from_config, run_script
 
 TOOL = 'tools/model_converters/pinas_official_to_mmrazor.py'
 PINAS_CLS = '3013231203213032'
@@ -50,9 +48,8 @@ def official_supernet(model):
     return official
 
 
-def convert(monkeypatch, src, dst, *options):
-    monkeypatch.setattr(sys, 'argv', [TOOL, str(src), str(dst), *options])
-    runpy.run_path(TOOL, run_name='__main__')
+def convert(src, dst, *options):
+    run_script(TOOL, str(src), str(dst), *options)
     return torch.load(dst, map_location='cpu', weights_only=True)
 
 
@@ -72,8 +69,8 @@ def test_converted_official_supernet_is_the_same_model_and_exports(repo_root, tm
     original.queue.normal_()
     torch.save(dict(meta=dict(epoch=100, iter=2000), state_dict=official_supernet(original), optimizer={}),
                tmp_path / 'official.pth')
-    checkpoint = convert(monkeypatch, tmp_path / 'official.pth', tmp_path / 'pinas.pth',
-                         '--config', 'configs/pinas/supernet_mnist5k.py')
+    checkpoint = convert(tmp_path / 'official.pth', tmp_path / 'pinas.pth', '--config',
+                         'configs/pinas/supernet_mnist5k.py')
     assert checkpoint['meta']['official_format'] == 'supernet' and checkpoint['meta']['epoch'] == 100
     model = build_from_config('configs/pinas/supernet_mnist5k.py')
     model.load_state_dict(checkpoint['state_dict'], strict=True)
@@ -85,10 +82,8 @@ def test_converted_official_supernet_is_the_same_model_and_exports(repo_root, tm
         with torch.no_grad():
             assert torch.equal(model.embed(images, path, teacher), original.embed(images, path, teacher))
     assert torch.equal(model.queue, original.queue)
-    monkeypatch.setattr(sys, 'argv', ['tools/export_subnet.py', 'configs/pinas/supernet_mnist5k.py',
-                                      str(tmp_path / 'pinas.pth'), '--subnet', '13021', '--out',
-                                      str(tmp_path / 'subnet.pth')])
-    runpy.run_path('tools/export_subnet.py', run_name='__main__')
+    run_script('tools/export_subnet.py', 'configs/pinas/supernet_mnist5k.py', str(tmp_path / 'pinas.pth'), '--subnet',
+               '13021', '--out', str(tmp_path / 'subnet.pth'))
     assert (tmp_path / 'subnet.yaml').exists()
 
 
@@ -103,8 +98,8 @@ def test_converted_official_linear_classifier_is_the_linear_probe(repo_root, tmp
         elif key.startswith('architecture.head.fc.'):
             official['head.fc_cls.' + key[len('architecture.head.fc.'):]] = value
     torch.save(dict(state_dict=official), tmp_path / 'official.pth')
-    checkpoint = convert(monkeypatch, tmp_path / 'official.pth', tmp_path / 'probe.pth',
-                         '--config', 'configs/pinas/linear_probe_mnist5k.py')
+    checkpoint = convert(tmp_path / 'official.pth', tmp_path / 'probe.pth', '--config',
+                         'configs/pinas/linear_probe_mnist5k.py')
     model = build_from_config('configs/pinas/linear_probe_mnist5k.py')
     model.load_state_dict(checkpoint['state_dict'], strict=True)
     assert all(torch.equal(value, probe.state_dict()[key]) for key, value in model.state_dict().items())
@@ -125,7 +120,7 @@ def test_converted_retrained_subnet_is_the_classifier_with_its_subnet_read_off_t
     monkeypatch.chdir(repo_root)
     classifier, official = retrained_pinas_cls
     torch.save(dict(epoch=270, state_dict=official, best_pred=81.6), tmp_path / 'PiNAS_cls.pth.tar')
-    checkpoint = convert(monkeypatch, tmp_path / 'PiNAS_cls.pth.tar', tmp_path / 'pinas_cls.pth')
+    checkpoint = convert(tmp_path / 'PiNAS_cls.pth.tar', tmp_path / 'pinas_cls.pth')
     assert checkpoint['meta']['subnet'] == PINAS_CLS
     assert (tmp_path / 'pinas_cls.yaml').exists()
     model = build_from_config('configs/pinas/pinas-cls_32xb64_in1k.py',
@@ -136,7 +131,7 @@ def test_converted_retrained_subnet_is_the_classifier_with_its_subnet_read_off_t
     with torch.no_grad():
         assert torch.equal(model(images), classifier(images))
     with pytest.raises(SystemExit, match='--subnet 3333113330011021, but the weights are of subnet 3013231203213032'):
-        convert(monkeypatch, tmp_path / 'PiNAS_cls.pth.tar', tmp_path / 'other.pth', '--subnet', '3333113330011021')
+        convert(tmp_path / 'PiNAS_cls.pth.tar', tmp_path / 'other.pth', '--subnet', '3333113330011021')
 
 
 def test_backbone_of_an_official_segmentation_model_loads_as_pretrained(repo_root, tmp_path, monkeypatch,
@@ -146,7 +141,7 @@ def test_backbone_of_an_official_segmentation_model_loads_as_pretrained(repo_roo
     segmentation = {f'pretrained.{key}': value for key, value in official.items() if not key.startswith('fc.')}
     segmentation['head.conv5.0.weight'] = torch.zeros(1)  # the DeepLab head: not the backbone's
     torch.save(dict(state_dict=segmentation), tmp_path / 'PiNAS_cls_ade.pth.tar')
-    checkpoint = convert(monkeypatch, tmp_path / 'PiNAS_cls_ade.pth.tar', tmp_path / 'backbone.pth')
+    checkpoint = convert(tmp_path / 'PiNAS_cls_ade.pth.tar', tmp_path / 'backbone.pth')
     assert all(key.startswith('backbone.') for key in checkpoint['state_dict'])
     backbone = PiNASResNeSt(arch=str(tmp_path / 'backbone.yaml'),
                             init_cfg=dict(type='Pretrained', checkpoint=str(tmp_path / 'backbone.pth'),
@@ -170,6 +165,5 @@ def test_a_supernet_of_another_space_is_refused_with_the_weights_that_differ(rep
     small = build_from_config('configs/pinas/supernet_mnist5k.py', **{'model.neck.hid_channels': 256})
     torch.save(dict(state_dict=official_supernet(small)), tmp_path / 'official.pth')
     with pytest.raises(SystemExit, match=r'does not map onto the model: \d+ weights of another shape'):
-        convert(monkeypatch, tmp_path / 'official.pth', tmp_path / 'pinas.pth',
-                '--config', 'configs/pinas/supernet_mnist5k.py')
+        convert(tmp_path / 'official.pth', tmp_path / 'pinas.pth', '--config', 'configs/pinas/supernet_mnist5k.py')
     assert not (tmp_path / 'pinas.pth').exists()

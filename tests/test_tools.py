@@ -5,13 +5,13 @@ import json
 import os
 import os.path as osp
 import re
-import runpy
 import subprocess
 import sys
 
 import pytest
 
 from pinas_mm.datasets import prepare_mnist5k_classification
+from conftest import run_script
 
 DEMO_CONFIG = 'configs/pinas/spos_supernet_mnist5k.py'
 
@@ -69,13 +69,6 @@ def test_pinas_supernet_trains_without_labels(repo_root, mnist5k, tmp_path):
 # Refusals: a problem of the environment or the data, which the user must fix, ends in its message alone (no Python
 # traceback) and exit status 1; anything else, a bug, keeps its traceback.
 
-def run_tool(repo_root, monkeypatch, script, *args):
-    """Run tools/<script> as ``python <script> args`` does, in this process."""
-    monkeypatch.chdir(repo_root)
-    monkeypatch.setattr(sys, 'argv', [script, *args])
-    runpy.run_path(script, run_name='__main__')
-
-
 def test_an_unsupported_stack_is_refused_with_one_message(repo_root):
     broken_stack = ("import importlib.metadata as metadata, runpy, sys; real = metadata.version; "
                     "metadata.version = lambda name: '2.0.1' if name == 'torch' else real(name); "
@@ -87,22 +80,22 @@ def test_an_unsupported_stack_is_refused_with_one_message(repo_root):
     assert 'torch 2.0.1 is installed, need torch' in result.stderr and 'make install' in result.stderr
 
 
-def test_a_missing_config_is_refused_by_name(repo_root, monkeypatch):
+def test_a_missing_config_is_refused_by_name():
     with pytest.raises(SystemExit) as refusal:
-        run_tool(repo_root, monkeypatch, 'tools/train.py', 'configs/pinas/no_such_config.py')
+        run_script('tools/train.py', 'configs/pinas/no_such_config.py')
     assert re.match(r'error: .*no_such_config\.py', str(refusal.value.code))  # printed as is, exit status 1
 
 
-def test_an_mmdet_config_without_compiled_ops_is_refused(repo_root, monkeypatch, tmp_path):
+def test_an_mmdet_config_without_compiled_ops_is_refused(monkeypatch, tmp_path):
     from pinas_mm.utils import check_env
     monkeypatch.setattr(check_env, 'has_compiled_ops', lambda: False)
     with pytest.raises(SystemExit) as refusal:
-        run_tool(repo_root, monkeypatch, 'tools/test.py', 'configs/transfer/mask-rcnn_pinas_fpn_digit-canvases.py',
+        run_script('tools/test.py', 'configs/transfer/mask-rcnn_pinas_fpn_digit-canvases.py',
                  str(tmp_path / 'epoch_1.pth'), '--work-dir', str(tmp_path))
     assert re.match(r"error: mmdet models \(.*\) need mmcv's compiled ops", str(refusal.value.code))
 
 
-def test_a_bug_keeps_its_traceback(repo_root, monkeypatch):
+def test_a_bug_keeps_its_traceback(monkeypatch):
     import pinas_mm.apis
 
     def broken(model_cfg):
@@ -110,10 +103,10 @@ def test_a_bug_keeps_its_traceback(repo_root, monkeypatch):
 
     monkeypatch.setattr(pinas_mm.apis, 'find_backbone_cfg', broken)
     with pytest.raises(ZeroDivisionError, match='a bug'):  # not turned into a message
-        run_tool(repo_root, monkeypatch, 'tools/get_flops.py', 'configs/pinas/supernet_mnist5k.py')
+        run_script('tools/get_flops.py', 'configs/pinas/supernet_mnist5k.py')
 
 
-def test_an_import_error_other_than_the_environment_check_keeps_its_traceback(repo_root, monkeypatch):
+def test_an_import_error_other_than_the_environment_check_keeps_its_traceback(monkeypatch):
     monkeypatch.setitem(sys.modules, 'pinas_mm.visualization', None)  # as a broken module of pinas_mm would fail
     with pytest.raises(ImportError, match='pinas_mm.visualization'):
-        run_tool(repo_root, monkeypatch, 'tools/rank_correlation.py', 'a.json', 'b.json')
+        run_script('tools/rank_correlation.py', 'a.json', 'b.json')
