@@ -92,8 +92,10 @@ class WorkDirLock:
 def _latest_checkpoint(work_dir):
     """What ``last_checkpoint`` names, or where a kill emptied it (mmengine's CheckpointHook rewrites it in place
     after each save) the newest ``epoch_N.pth`` / ``iter_N.pth``; None without either."""
-    last = osp.join(work_dir, 'last_checkpoint')
-    named = open(last).read().strip() if osp.isfile(last) else ''
+    last, named = osp.join(work_dir, 'last_checkpoint'), ''
+    if osp.isfile(last):
+        with open(last) as f:
+            named = f.read().strip()
     if named and osp.isfile(named):
         return named
     saved = [(int(match.group(2)), path) for path in glob.glob(osp.join(glob.escape(work_dir), '*_*.pth'))
